@@ -1,0 +1,260 @@
+//! The registry of checks: stable ids, default severities and their documentation.
+//!
+//! Ids are a contract (users filter on them, CI annotations show them): never rename one.
+//! `kubectl connections explain ID` and `docs/checks.md` are generated from this table.
+
+use crate::diagnostic::Severity;
+
+/// The documentation of one check, in fixed sections.
+#[derive(Clone, Copy, Debug)]
+pub struct CheckDocs {
+    /// One line: what the check finds.
+    pub summary: &'static str,
+    /// Why it matters.
+    pub why: &'static str,
+    /// A small input that triggers it.
+    pub example: &'static str,
+    /// How to fix it.
+    pub fix: &'static str,
+}
+
+macro_rules! checks {
+    ($( $variant:ident = $id:literal, $severity:ident, {
+        summary: $summary:literal,
+        why: $why:literal,
+        example: $example:literal,
+        fix: $fix:literal $(,)?
+    } )*) => {
+        /// Every check the tool runs.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Check { $(
+            #[doc = $summary]
+            $variant,
+        )* }
+
+        impl Check {
+            /// All checks, in documentation order.
+            pub const ALL: &'static [Check] = &[$(Check::$variant),*];
+
+            /// The stable kebab-case id.
+            pub fn id(self) -> &'static str {
+                match self { $(Check::$variant => $id,)* }
+            }
+
+            /// The default severity.
+            pub fn severity(self) -> Severity {
+                match self { $(Check::$variant => Severity::$severity,)* }
+            }
+
+            /// The documentation.
+            pub fn docs(self) -> CheckDocs {
+                match self { $(Check::$variant => CheckDocs {
+                    summary: $summary, why: $why, example: $example, fix: $fix,
+                },)* }
+            }
+        }
+    };
+}
+
+checks! {
+    YamlSyntax = "yaml-syntax", Error, {
+        summary: "A file is not valid YAML (or JSON), or not valid UTF-8.",
+        why: "kubectl, Argo CD and Flux refuse the whole file; nothing in it is applied.",
+        example: "metadata:\n  name: [unclosed\n",
+        fix: "Correct the syntax at the position shown. Quote values that contain `: ` or start with a YAML indicator such as `*`, `&` or `{`.",
+    }
+    DuplicateKey = "duplicate-key", Error, {
+        summary: "A mapping has the same key twice.",
+        why: "YAML forbids it, and readers disagree about which value wins: kubectl rejects the file, other tools keep the last value silently.",
+        example: "data:\n  host: a\n  host: b\n",
+        fix: "Remove one of the two entries.",
+    }
+    AmbiguousYamlScalar = "ambiguous-yaml-scalar", Warning, {
+        summary: "A plain scalar that kubectl (YAML 1.1) reads differently from YAML 1.2 tools, in a field that should hold a string.",
+        why: "kubectl reads plain `on`, `yes`, `y`, `off`, `no` and `n` as booleans and `0777` as the octal number 511, while editors and most YAML 1.2 libraries read strings or 777. The API server then rejects the object or stores a value nobody wrote.",
+        example: "kind: ConfigMap\ndata:\n  tls: on\n",
+        fix: "Quote the value: `tls: \"on\"`.",
+    }
+    InvalidFieldType = "invalid-field-type", Error, {
+        summary: "A field holds the wrong type of value (for example a list where a string is expected).",
+        why: "The API server rejects the object, or the renderer cannot understand the field.",
+        example: "kind: ConfigMap\ndata:\n  port: 5432\n",
+        fix: "Give the field the type shown in the message; quote numbers and booleans that are meant as strings.",
+    }
+    InvalidObject = "invalid-object", Error, {
+        summary: "A Kubernetes object lacks `apiVersion`, `kind` or `metadata.name`, or uses `generateName`.",
+        why: "kubectl cannot apply it; GitOps tools fail the whole sync.",
+        example: "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n",
+        fix: "Add the missing field. GitOps needs fixed names: replace `generateName` with `name`.",
+    }
+    UnrecognisedDocument = "unrecognised-document", Info, {
+        summary: "A YAML document is not a Kubernetes object nor a Polyaxon agent config, so it is ignored.",
+        why: "Files such as Helm values or tool configuration are skipped, and you should know what was not read.",
+        example: "replicaCount: 3\n",
+        fix: "Nothing to do if the file is not meant for the cluster. Otherwise add `apiVersion` and `kind`.",
+    }
+    SkippedInput = "skipped-input", Info, {
+        summary: "A folder or file was deliberately not read (for example a Helm chart, whose templates are not YAML).",
+        why: "Objects in it are not checked and not rendered; references to them look dangling.",
+        example: "charts/app/Chart.yaml\n",
+        fix: "Render the chart first (helm template) and point kubectl-connections at the result, or ignore the finding.",
+    }
+    UnreadableInput = "unreadable-input", Error, {
+        summary: "A file or folder could not be read: permissions, a symlink loop, a symlink out of the repository, or a file over the size limit.",
+        why: "Objects in it are missing from the model, so checks and output would be incomplete. The run exits with code 2.",
+        example: "ln -s /etc/passwd repo/leak.yaml\n",
+        fix: "Fix the permissions, remove the link, or raise `--max-file-size`.",
+    }
+    UnknownField = "unknown-field", Warning, {
+        summary: "A Connection or ConnectionType sets a field that the schema does not have.",
+        why: "The API server prunes unknown fields without a word, so a typo such as `configmap:` for `configMap:` silently drops the reference.",
+        example: "kind: Connection\nspec:\n  configmap: {name: pg-settings}\n",
+        fix: "Use the field name from the schema (`kubectl connections crd` prints it).",
+    }
+    DuplicateObject = "duplicate-object", Error, {
+        summary: "Two documents declare the same object (group, kind, namespace and name).",
+        why: "Only one of them can exist in the cluster; which one wins depends on apply order.",
+        example: "# a.yaml and b.yaml both hold\nkind: Secret\nmetadata: {name: pg, namespace: data}\n",
+        fix: "Delete one of the two, or rename it.",
+    }
+    InvalidName = "invalid-name", Error, {
+        summary: "An object or namespace name breaks the Kubernetes naming rules.",
+        why: "The API server rejects the object. Secret and ConfigMap names must be DNS-1123 subdomains (lower case, digits, `-` and `.`, at most 253 characters); namespaces DNS-1123 labels (no `.`, at most 63).",
+        example: "kind: Secret\nmetadata:\n  name: Postgres_Credentials\n",
+        fix: "Use lower-case letters, digits and `-`, starting and ending with a letter or digit.",
+    }
+    InvalidLabel = "invalid-label", Error, {
+        summary: "A label key or value breaks the Kubernetes label rules.",
+        why: "The API server rejects the object. Keys are an optional DNS subdomain prefix and `/`, then 1 to 63 characters of `[A-Za-z0-9_.-]` starting and ending alphanumeric; values are the same without the prefix, or empty.",
+        example: "metadata:\n  labels:\n    team: data platform\n",
+        fix: "Replace spaces and other characters with `-`, and keep to 63 characters.",
+    }
+    InvalidAnnotation = "invalid-annotation", Error, {
+        summary: "An annotation key is invalid, or all annotations together exceed 256 KiB.",
+        why: "The API server rejects the object.",
+        example: "metadata:\n  annotations:\n    \"my annotation\": x\n",
+        fix: "Use a valid key (optional DNS prefix, `/`, then `[A-Za-z0-9_.-]`); move large data into a ConfigMap.",
+    }
+    InvalidDataKey = "invalid-data-key", Error, {
+        summary: "A Secret or ConfigMap data key breaks the key rules, or a ConfigMap key is in both `data` and `binaryData`.",
+        why: "The API server rejects the object. Keys are `[-._a-zA-Z0-9]+`, at most 253 characters, and neither `.`, `..` nor starting with `..`.",
+        example: "kind: ConfigMap\ndata:\n  config/app.yaml: x\n",
+        fix: "Use a flat key such as `app.yaml`; mount it at the path you need with `items`.",
+    }
+    InvalidSecretValue = "invalid-secret-value", Error, {
+        summary: "A Secret `data` value is not standard padded base64.",
+        why: "The API server decodes `data` with standard base64 and rejects URL-safe or unpadded values.",
+        example: "kind: Secret\ndata:\n  password: hunter2\n",
+        fix: "Encode the value with `base64 -w0`, or put plain text under `stringData`.",
+    }
+    ObjectTooLarge = "object-too-large", Error, {
+        summary: "A Secret or ConfigMap holds more than 1 MiB of data.",
+        why: "The API server rejects Secrets and ConfigMaps over 1 MiB (1,048,576 bytes).",
+        example: "kind: ConfigMap\ndata:\n  model.bin: <2 MB>\n",
+        fix: "Split the data, or move it to a volume or an object store.",
+    }
+    PlaintextSecretInRepo = "plaintext-secret-in-repo", Warning, {
+        summary: "A Secret with `data` or `stringData` is committed to the repository.",
+        why: "Anyone who can read the repository (and every clone and CI log) can read the value; base64 is not encryption.",
+        example: "kind: Secret\nstringData:\n  password: hunter2\n",
+        fix: "Commit a SealedSecret or an ExternalSecret instead, and rotate the exposed value.",
+    }
+    DanglingSecretRef = "dangling-secret-ref", Error, {
+        summary: "A reference names a Secret that nothing in the repository declares in that namespace.",
+        why: "The workload or connection fails at runtime (CreateContainerConfigError) or silently loses data (KubeDirector skips a missing Secret).",
+        example: "kind: Connection\nspec:\n  secret: {name: pg-cred}   # no Secret pg-cred\n",
+        fix: "Add the Secret as a Secret, SealedSecret or ExternalSecret in the same namespace, fix the name, or run with `--cluster-check` if it exists only in the cluster.",
+    }
+    DanglingConfigMapRef = "dangling-configmap-ref", Error, {
+        summary: "A reference names a ConfigMap that the repository does not declare in that namespace.",
+        why: "Pods that need it do not start; KubeDirector silently leaves it out of configmeta.",
+        example: "kind: Connection\nspec:\n  configMap: {name: pg-settings}   # no ConfigMap pg-settings\n",
+        fix: "Add the ConfigMap in the same namespace or fix the name.",
+    }
+    MissingSecretKey = "missing-secret-key", Error, {
+        summary: "A reference names a key that the referenced Secret does not have.",
+        why: "A `secretKeyRef` to a missing key keeps the container from starting; a mounted item is missing from the volume.",
+        example: "credentials:\n  password:\n    valueFrom: {secretKeyRef: {name: pg-cred, key: pasword}}\n",
+        fix: "Use one of the keys the Secret has (listed in the message), or add the key.",
+    }
+    MissingConfigMapKey = "missing-configmap-key", Error, {
+        summary: "A reference names a key that the referenced ConfigMap does not have.",
+        why: "A `configMapKeyRef` to a missing key keeps the container from starting.",
+        example: "configMap: {name: pg-settings, items: [hots]}\n",
+        fix: "Use one of the keys the ConfigMap has (listed in the message), or add the key.",
+    }
+    UnknownSecretKeys = "unknown-secret-keys", Info, {
+        summary: "A key reference cannot be checked because the Secret's keys are only known in the cluster.",
+        why: "An ExternalSecret with `dataFrom` (or a generator) decides its keys at runtime; the tool does not guess.",
+        example: "kind: ExternalSecret\nspec:\n  dataFrom: [{extract: {key: pg}}]\n",
+        fix: "List the keys with `spec.data`, or check against the cluster with `--cluster-check`.",
+    }
+    DanglingConnectionRef = "dangling-connection-ref", Error, {
+        summary: "A workload's `connections.dev/use` annotation names a Connection that does not exist in its namespace.",
+        why: "The workload would be rendered without the settings and credentials it expects.",
+        example: "metadata:\n  annotations:\n    connections.dev/use: warehouse   # no Connection warehouse\n",
+        fix: "Fix the name, or add the Connection to the workload's namespace.",
+    }
+    DanglingKubedirectorClusterRef = "dangling-kubedirector-cluster-ref", Error, {
+        summary: "A KubeDirectorCluster connects to a cluster (`spec.connections.clusters`) that does not exist in its namespace.",
+        why: "KubeDirector silently leaves the cluster out of configmeta, so the app finds no connection.",
+        example: "spec:\n  connections:\n    clusters: [training-engine]   # no such KubeDirectorCluster\n",
+        fix: "Fix the name or add the KubeDirectorCluster in the same namespace.",
+    }
+    InvalidConnection = "invalid-connection", Error, {
+        summary: "A Connection's spec is incomplete or inconsistent: no type, an unknown type, or two settings that would produce the same key.",
+        why: "The renderer cannot produce the settings a consumer expects.",
+        example: "kind: Connection\nspec:\n  schema: {host: db}\n",
+        fix: "Set `spec.type` to a Polyaxon kind, `Opaque`, or the name of a ConnectionType in the namespace.",
+    }
+    InlineSensitiveCredential = "inline-sensitive-credential", Error, {
+        summary: "A sensitive credential (a password, token or key) is written inline in a Connection.",
+        why: "The value would be committed to Git and copied into generated objects. KubeETL's webhook refuses it for the same reason.",
+        example: "credentials:\n  password: {value: hunter2}\n",
+        fix: "Reference a Secret key instead: `valueFrom: {secretKeyRef: {name: pg-cred, key: password}}` (the Secret itself can be a SealedSecret or an ExternalSecret).",
+    }
+    ConnectionScopeViolation = "connection-scope-violation", Error, {
+        summary: "A workload uses a Connection whose `scopes` do not include it.",
+        why: "`scopes` limit who may use a connection; using it from elsewhere is a policy breach.",
+        example: "scopes: [{kind: Deployment, name: api}]   # used by CronJob report\n",
+        fix: "Add the workload to the Connection's scopes, or use another Connection.",
+    }
+    InvalidVolumeName = "invalid-volume-name", Error, {
+        summary: "A mounted Secret or ConfigMap would become a volume whose name is not a valid DNS-1123 label.",
+        why: "Volumes are named after the Secret or ConfigMap (as Polyaxon does), and a volume name must be a DNS-1123 label: a Secret named `a.b` is valid, its volume is not.",
+        example: "secret: {name: pg.cred, mountPath: /etc/pg}\n",
+        fix: "Rename the Secret or ConfigMap without dots, or project it as environment variables (no `mountPath`).",
+    }
+    ProjectionConflict = "projection-conflict", Error, {
+        summary: "Injecting a connection into a workload would clash with what the workload already has (a volume of the same name, a mount path in use).",
+        why: "The pod spec would be invalid or would silently lose one of the two.",
+        example: "volumes:\n- name: pg-cred   # also injected for connection warehouse\n",
+        fix: "Rename the workload's own volume, or remove the duplicate from the workload.",
+    }
+}
+
+impl Check {
+    /// Looks a check up by id.
+    pub fn from_id(id: &str) -> Option<Check> {
+        Check::ALL.iter().copied().find(|c| c.id() == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn ids_are_unique_kebab_case() {
+        let mut seen = BTreeSet::new();
+        for check in Check::ALL {
+            let id = check.id();
+            assert!(seen.insert(id), "duplicate id {id}");
+            assert!(id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{id}");
+            assert_eq!(Check::from_id(id), Some(*check));
+            let docs = check.docs();
+            assert!(!docs.why.is_empty() && !docs.example.is_empty() && !docs.fix.is_empty());
+        }
+    }
+}

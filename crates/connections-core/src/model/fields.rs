@@ -1,0 +1,240 @@
+//! Typed reads of fields from the node tree, recording a diagnostic for every wrong type.
+//!
+//! Lowering never stops at the first problem: a reader returns `None` for a field it cannot
+//! use and the caller carries on, so one run reports every finding.
+
+use crate::checks::Check;
+use crate::diagnostic::Diagnostic;
+use crate::source::{Span, Spanned};
+use crate::syntax::{Node, NodeValue};
+
+/// Collects diagnostics while lowering one document.
+pub struct Fields<'d> {
+    /// Where findings go.
+    pub diagnostics: &'d mut Vec<Diagnostic>,
+}
+
+/// `parent.key`, or `key` at the root.
+pub fn join(parent: &str, key: &str) -> String {
+    if parent.is_empty() { key.to_string() } else { format!("{parent}.{key}") }
+}
+
+/// `parent[index]`.
+pub fn index(parent: &str, i: usize) -> String {
+    format!("{parent}[{i}]")
+}
+
+fn describe(node: &Node) -> String {
+    match &node.value {
+        NodeValue::Scalar(s) => {
+            let resolved = s.resolve();
+            format!("{} `{}`", resolved.type_name(), s.text)
+        }
+        NodeValue::Seq(_) => "a list".to_string(),
+        NodeValue::Map(_) => "a mapping".to_string(),
+    }
+}
+
+impl Fields<'_> {
+    /// Records an `invalid-field-type` finding.
+    pub fn wrong_type(&mut self, node: &Node, path: &str, expected: &str) {
+        let mut d = Diagnostic::new(
+            Check::InvalidFieldType,
+            node.span,
+            format!("`{path}` must be {expected}, found {}", describe(node)),
+        )
+        .path(path)
+        .label(format!("expected {expected}"));
+        if let NodeValue::Scalar(s) = &node.value
+            && expected == "a string"
+            && s.is_ambiguous()
+        {
+            d = d.help(format!(
+                "kubectl reads the plain scalar `{}` as {}; quote it: \"{}\"",
+                s.text,
+                s.resolve().type_name(),
+                s.text
+            ));
+        } else if let NodeValue::Scalar(_) = &node.value
+            && expected == "a string"
+        {
+            d = d.help("quote the value to make it a string");
+        }
+        self.diagnostics.push(d);
+    }
+
+    /// A string field; `None` if absent or null. Other types are reported.
+    pub fn string(&mut self, parent: &Node, key: &str, path: &str) -> Option<Spanned<String>> {
+        let node = parent.get(key)?;
+        self.string_node(node, &join(path, key))
+    }
+
+    /// A node that must be a string; `None` if null. Other types are reported.
+    pub fn string_node(&mut self, node: &Node, path: &str) -> Option<Spanned<String>> {
+        if node.is_null() {
+            return None;
+        }
+        match node.as_str() {
+            Some(s) => Some(Spanned::new(s.to_string(), node.span)),
+            None => {
+                self.wrong_type(node, path, "a string");
+                None
+            }
+        }
+    }
+
+    /// A mapping field; `None` if absent or null. Other types are reported.
+    pub fn map<'n>(&mut self, parent: &'n Node, key: &str, path: &str) -> Option<&'n Node> {
+        let node = parent.get(key)?;
+        self.map_node(node, &join(path, key))
+    }
+
+    /// A node that must be a mapping; `None` if null.
+    pub fn map_node<'n>(&mut self, node: &'n Node, path: &str) -> Option<&'n Node> {
+        match &node.value {
+            NodeValue::Map(_) => Some(node),
+            _ if node.is_null() => None,
+            _ => {
+                self.wrong_type(node, path, "a mapping");
+                None
+            }
+        }
+    }
+
+    /// A sequence field's items; empty if absent or null. Other types are reported.
+    pub fn seq<'n>(&mut self, parent: &'n Node, key: &str, path: &str) -> &'n [Node] {
+        match parent.get(key) {
+            None => &[],
+            Some(node) => match &node.value {
+                NodeValue::Seq(items) => items,
+                _ if node.is_null() => &[],
+                _ => {
+                    self.wrong_type(node, &join(path, key), "a list");
+                    &[]
+                }
+            },
+        }
+    }
+
+    /// A list of strings.
+    pub fn string_list(&mut self, parent: &Node, key: &str, path: &str) -> Vec<Spanned<String>> {
+        let field = join(path, key);
+        let items = self.seq(parent, key, path);
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            if let Some(s) = self.string_node(item, &index(&field, i)) {
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    /// A boolean field; `None` if absent or null.
+    pub fn boolean(&mut self, parent: &Node, key: &str, path: &str) -> Option<bool> {
+        let node = parent.get(key)?;
+        if node.is_null() {
+            return None;
+        }
+        match node.as_scalar().map(|s| s.resolve()) {
+            Some(crate::syntax::Resolved::Bool(b)) => Some(b),
+            _ => {
+                self.wrong_type(node, &join(path, key), "a boolean");
+                None
+            }
+        }
+    }
+
+    /// An integer field; `None` if absent or null.
+    pub fn integer(&mut self, parent: &Node, key: &str, path: &str) -> Option<Spanned<i64>> {
+        let node = parent.get(key)?;
+        if node.is_null() {
+            return None;
+        }
+        match node.as_scalar().map(|s| s.resolve()) {
+            Some(crate::syntax::Resolved::Int(text)) => match text.parse::<i64>() {
+                Ok(v) => Some(Spanned::new(v, node.span)),
+                Err(_) => {
+                    self.wrong_type(node, &join(path, key), "an integer in 64 bits");
+                    None
+                }
+            },
+            _ => {
+                self.wrong_type(node, &join(path, key), "an integer");
+                None
+            }
+        }
+    }
+
+    /// Entries of a map whose values must all be strings (labels, annotations, ConfigMap data).
+    /// Reports wrong types, and plain scalars that kubectl reads differently from YAML 1.2.
+    pub fn string_map(&mut self, map: &Node, path: &str) -> Vec<(Spanned<String>, Spanned<String>)> {
+        let Some(entries) = map.as_map() else { return Vec::new() };
+        let mut out = Vec::with_capacity(entries.len());
+        for (key, value) in entries {
+            let key_text = key.key_text();
+            let field = join(path, &key_text);
+            self.check_ambiguous_key(key, &field);
+            if let Some(scalar) = value.as_scalar()
+                && scalar.is_ambiguous()
+                && scalar.resolve_yaml12().type_name() == "string"
+            {
+                // YAML 1.2 tools read a string here, kubectl does not: the user likely meant
+                // the string. Keep it, but say what kubectl will do.
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Check::AmbiguousYamlScalar,
+                        value.span,
+                        format!(
+                            "kubectl reads the plain scalar `{}` as {} `{}`, not the string \"{}\"",
+                            scalar.text,
+                            scalar.resolve().type_name(),
+                            scalar.resolve().to_text(),
+                            scalar.text
+                        ),
+                    )
+                    .path(&field)
+                    .label("ambiguous plain scalar")
+                    .help(format!("quote it: \"{}\"", scalar.text)),
+                );
+                out.push((Spanned::new(key_text, key.span), Spanned::new(scalar.text.clone(), value.span)));
+                continue;
+            }
+            if value.is_null() {
+                // kubectl drops null entries of string maps without complaint.
+                continue;
+            }
+            if let Some(v) = self.string_node(value, &field) {
+                out.push((Spanned::new(key_text, key.span), v));
+            }
+        }
+        out
+    }
+
+    /// Reports a plain key that kubectl reads as something other than the written text.
+    pub fn check_ambiguous_key(&mut self, key: &Node, field: &str) {
+        if let Some(scalar) = key.as_scalar()
+            && scalar.style == crate::syntax::ScalarStyle::Plain
+            && scalar.resolve().to_text() != scalar.text
+        {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Check::AmbiguousYamlScalar,
+                    key.span,
+                    format!(
+                        "kubectl reads the plain key `{}` as `{}`",
+                        scalar.text,
+                        scalar.resolve().to_text()
+                    ),
+                )
+                .path(field)
+                .label("ambiguous plain key")
+                .help(format!("quote it: \"{}\"", scalar.text)),
+            );
+        }
+    }
+}
+
+/// A span to blame for a missing field: the parent's key if known, else the parent.
+pub fn span_of(node: Option<&Node>, fallback: Span) -> Span {
+    node.map(|n| n.span).unwrap_or(fallback)
+}

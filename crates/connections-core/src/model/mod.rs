@@ -1,0 +1,460 @@
+//! The typed model of a repository: objects with provenance, and the references between them.
+//!
+//! [`lower`] turns parsed documents into [`Object`]s (recognising the kinds of DESIGN.md §3)
+//! and collects every [`Reference`] an object makes. [`Model::index`] then answers "does this
+//! Secret / ConfigMap / Connection exist in that namespace, and with which keys" by lookup, so
+//! resolving all references is linear in their number.
+
+pub mod fields;
+mod lower;
+pub mod polyaxon;
+mod workload;
+
+pub use lower::{LowerOptions, USE_ANNOTATION, lower};
+
+use crate::source::{FileId, Span, Spanned};
+use crate::syntax::Node;
+use std::collections::{BTreeMap, HashMap};
+
+/// The label-free identity of an object: `(group, kind, namespace, name)`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectKey {
+    /// API group (`""` for the core group).
+    pub group: String,
+    /// Kind.
+    pub kind: String,
+    /// Namespace; `None` for cluster-scoped objects.
+    pub namespace: Option<String>,
+    /// Name.
+    pub name: String,
+}
+
+impl std::fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{}/{} in namespace {ns}", self.kind, self.name),
+            None => write!(f, "{}/{}", self.kind, self.name),
+        }
+    }
+}
+
+/// Where a document came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Provenance {
+    /// The file.
+    pub file: FileId,
+    /// 0-based document index within the file.
+    pub index: usize,
+}
+
+/// A Kubernetes object from the repository.
+#[derive(Clone, Debug)]
+pub struct Object {
+    /// Where it was read.
+    pub provenance: Provenance,
+    /// The document, as written (render works on a copy).
+    pub root: Node,
+    /// `apiVersion` as written.
+    pub api_version: String,
+    /// The API group (`""` for `v1`).
+    pub group: String,
+    /// The kind.
+    pub kind: Spanned<String>,
+    /// `metadata.name`.
+    pub name: Spanned<String>,
+    /// The effective namespace (written or defaulted); `None` if cluster-scoped.
+    pub namespace: Option<Spanned<String>>,
+    /// Whether `metadata.namespace` was written in the document.
+    pub namespace_written: bool,
+    /// What the object is to us.
+    pub body: Body,
+}
+
+impl Object {
+    /// The object's identity.
+    pub fn key(&self) -> ObjectKey {
+        ObjectKey {
+            group: self.group.clone(),
+            kind: self.kind.value.clone(),
+            namespace: self.namespace.as_ref().map(|n| n.value.clone()),
+            name: self.name.value.clone(),
+        }
+    }
+
+    /// The effective namespace, or `""` when cluster-scoped.
+    pub fn namespace_str(&self) -> &str {
+        self.namespace.as_ref().map_or("", |n| n.value.as_str())
+    }
+
+    /// A span covering the object's identity, for whole-object findings.
+    pub fn span(&self) -> Span {
+        self.name.span
+    }
+}
+
+/// The role an object plays.
+#[derive(Clone, Debug)]
+pub enum Body {
+    /// A `v1` Secret.
+    Secret(SecretData),
+    /// A `v1` ConfigMap.
+    ConfigMap(ConfigMapData),
+    /// A SealedSecret or ExternalSecret: declares a Secret that will exist in the cluster.
+    SecretDeclaration(SecretDeclaration),
+    /// Our `connections.dev` Connection (or KubeETL's, which has the same credential model).
+    Connection(Box<ConnectionModel>),
+    /// Our `connections.dev` ConnectionType (or KubeETL's).
+    ConnectionType(ConnectionTypeModel),
+    /// A KubeDirectorCluster.
+    KubeDirectorCluster(KubeDirectorConnections),
+    /// Loft `ClusterConnect`: create-only, an input only.
+    ClusterConnect,
+    /// A workload with a pod template.
+    Workload(WorkloadModel),
+    /// Build configuration (kustomize `Kustomization`, kpt `Kptfile`, `config.kubernetes.io/local-config`): read, not rendered.
+    LocalConfig,
+    /// Anything else: passed through.
+    Other,
+}
+
+/// Which flavour of a shared shape an object is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Flavour {
+    /// `connections.dev/v1alpha1`.
+    Ours,
+    /// KubeETL's `etl.dataworkz.nl/v1alpha1`.
+    KubeEtl,
+}
+
+/// Keys and values of a Secret after merging `stringData` over `data`.
+#[derive(Clone, Debug, Default)]
+pub struct SecretData {
+    /// Every key, with where it was written.
+    pub keys: BTreeMap<String, Span>,
+    /// Decoded values (what consumers read); never printed.
+    pub values: BTreeMap<String, Vec<u8>>,
+    /// The Secret `type`, if written.
+    pub secret_type: Option<String>,
+}
+
+/// Keys and values of a ConfigMap.
+#[derive(Clone, Debug, Default)]
+pub struct ConfigMapData {
+    /// Every key of `data` and `binaryData`, with where it was written.
+    pub keys: BTreeMap<String, Span>,
+    /// `data` values.
+    pub data: BTreeMap<String, String>,
+}
+
+/// A Secret that a SealedSecret or ExternalSecret will create.
+#[derive(Clone, Debug)]
+pub struct SecretDeclaration {
+    /// The Secret's name.
+    pub secret_name: Spanned<String>,
+    /// Its keys where knowable; `Err(reason)` when only the cluster knows them.
+    pub keys: Result<BTreeMap<String, Span>, String>,
+}
+
+/// A Secret or ConfigMap a connection projects (Polyaxon's connection resource).
+#[derive(Clone, Debug)]
+pub struct ResourceModel {
+    /// The object's name.
+    pub name: Spanned<String>,
+    /// Mount path, if mounted.
+    pub mount_path: Option<Spanned<String>>,
+    /// Selected keys.
+    pub items: Vec<Spanned<String>>,
+    /// File mode for mounted keys.
+    pub default_mode: Option<i64>,
+    /// The field path of the resource (`spec.secret`).
+    pub path: String,
+}
+
+/// Where a credential's value comes from.
+#[derive(Clone, Debug)]
+pub enum CredentialValue {
+    /// Inline text.
+    Inline(Spanned<String>),
+    /// A key of a Secret.
+    SecretKey {
+        /// The Secret's name.
+        name: Spanned<String>,
+        /// The key.
+        key: Spanned<String>,
+    },
+    /// A key of a ConfigMap.
+    ConfigMapKey {
+        /// The ConfigMap's name.
+        name: Spanned<String>,
+        /// The key.
+        key: Spanned<String>,
+    },
+}
+
+/// One credential of a connection.
+#[derive(Clone, Debug)]
+pub struct CredentialModel {
+    /// The field name.
+    pub name: Spanned<String>,
+    /// Its value source; `None` when the entry sets neither `value` nor `valueFrom`.
+    pub value: Option<CredentialValue>,
+    /// Field path (`spec.credentials.password`).
+    pub path: String,
+}
+
+/// A connection, ours or KubeETL's.
+#[derive(Clone, Debug)]
+pub struct ConnectionModel {
+    /// Whose API it is.
+    pub flavour: Flavour,
+    /// `spec.type`.
+    pub type_name: Option<Spanned<String>>,
+    /// `spec.provider`.
+    pub provider: Option<Spanned<String>>,
+    /// `spec.schema` entries, in written order.
+    pub schema: Vec<(Spanned<String>, Node)>,
+    /// `spec.secret`.
+    pub secret: Option<ResourceModel>,
+    /// `spec.configMap`.
+    pub config_map: Option<ResourceModel>,
+    /// `spec.credentials`, in written order.
+    pub credentials: Vec<CredentialModel>,
+    /// `spec.env` items, appended verbatim to consumers.
+    pub env: Vec<Node>,
+    /// `spec.scopes` as `(kind, name)`.
+    pub scopes: Vec<(String, String)>,
+}
+
+/// A field of a connection type.
+#[derive(Clone, Debug)]
+pub struct TypeField {
+    /// Credential name.
+    pub name: Spanned<String>,
+    /// Environment variable name.
+    pub env_name: Option<Spanned<String>>,
+    /// Whether it must be set.
+    pub required: bool,
+    /// Whether it is secret.
+    pub sensitive: bool,
+}
+
+/// A connection type, ours or KubeETL's.
+#[derive(Clone, Debug)]
+pub struct ConnectionTypeModel {
+    /// Whose API it is.
+    pub flavour: Flavour,
+    /// Declared fields.
+    pub fields: Vec<TypeField>,
+    /// Whether other fields are allowed.
+    pub allow_extra_fields: bool,
+}
+
+/// `spec.connections` of a KubeDirectorCluster.
+#[derive(Clone, Debug, Default)]
+pub struct KubeDirectorConnections {
+    /// Connected clusters.
+    pub clusters: Vec<Spanned<String>>,
+    /// Connected ConfigMaps.
+    pub configmaps: Vec<Spanned<String>>,
+    /// Connected Secrets.
+    pub secrets: Vec<Spanned<String>>,
+}
+
+/// Which part of a workload holds the pod template.
+#[derive(Clone, Debug)]
+pub struct WorkloadModel {
+    /// Keys from the root to the pod spec (`["spec", "template", "spec"]`).
+    pub pod_spec_path: &'static [&'static str],
+    /// Keys from the root to the pod template metadata.
+    pub pod_metadata_path: &'static [&'static str],
+    /// Connections named in `connections.dev/use`, in order.
+    pub uses: Vec<Spanned<String>>,
+}
+
+/// What a reference points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TargetKind {
+    /// A Secret (declared by a Secret, SealedSecret or ExternalSecret).
+    Secret,
+    /// A ConfigMap.
+    ConfigMap,
+    /// A `connections.dev` Connection.
+    Connection,
+    /// A KubeDirectorCluster.
+    KubeDirectorCluster,
+}
+
+/// Who makes a reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Referrer {
+    /// An object (index into [`Model::objects`]).
+    Object(usize),
+    /// A Polyaxon agent config connection: (config index, connection index).
+    Polyaxon(usize, usize),
+}
+
+/// A key that a reference needs.
+#[derive(Clone, Debug)]
+pub struct KeyNeed {
+    /// The key.
+    pub key: Spanned<String>,
+    /// Field path of the key.
+    pub path: String,
+}
+
+/// A reference from one object to another, by name, in one namespace.
+#[derive(Clone, Debug)]
+pub struct Reference {
+    /// Who refers.
+    pub from: Referrer,
+    /// What kind of object is referred to.
+    pub target: TargetKind,
+    /// The namespace it is looked up in.
+    pub namespace: String,
+    /// The name, where written.
+    pub name: Spanned<String>,
+    /// Field path of the name.
+    pub path: String,
+    /// Keys that must exist.
+    pub keys: Vec<KeyNeed>,
+    /// Whether a missing target is allowed (`optional: true`).
+    pub optional: bool,
+}
+
+/// A Polyaxon agent config document and its connections.
+#[derive(Clone, Debug)]
+pub struct PolyaxonConfig {
+    /// Where it was read.
+    pub provenance: Provenance,
+    /// Its connections (`artifactsStore` first when present).
+    pub connections: Vec<polyaxon::PolyaxonConnection>,
+}
+
+/// A source of a Secret in the repository.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecretSource {
+    /// The declaring object.
+    pub object: usize,
+}
+
+/// The lowered repository.
+#[derive(Clone, Debug, Default)]
+pub struct Model {
+    /// Kubernetes objects in input order.
+    pub objects: Vec<Object>,
+    /// Polyaxon agent configs.
+    pub polyaxon: Vec<PolyaxonConfig>,
+    /// Every reference, in input order.
+    pub references: Vec<Reference>,
+    /// The namespace of objects that do not name one.
+    pub default_namespace: String,
+    index: Index,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Index {
+    by_key: HashMap<ObjectKey, Vec<usize>>,
+    secrets: HashMap<(String, String), Vec<usize>>,
+    configmaps: HashMap<(String, String), usize>,
+    connections: HashMap<(String, String), usize>,
+    connection_types: HashMap<(Flavour, String, String), usize>,
+    kd_clusters: HashMap<(String, String), usize>,
+}
+
+/// What a Secret lookup found.
+#[derive(Clone, Copy, Debug)]
+pub enum SecretKeys<'m> {
+    /// Keys are known.
+    Known(&'m BTreeMap<String, Span>),
+    /// Only the cluster knows (reason).
+    Unknown(&'m str),
+}
+
+impl Model {
+    /// Builds the lookup tables. Called once after lowering.
+    pub fn build_index(&mut self) {
+        let mut index = Index::default();
+        for (i, object) in self.objects.iter().enumerate() {
+            index.by_key.entry(object.key()).or_default().push(i);
+            let ns = object.namespace_str().to_string();
+            match &object.body {
+                Body::Secret(_) => {
+                    index.secrets.entry((ns, object.name.value.clone())).or_default().push(i);
+                }
+                Body::SecretDeclaration(decl) => {
+                    index.secrets.entry((ns, decl.secret_name.value.clone())).or_default().push(i);
+                }
+                Body::ConfigMap(_) => {
+                    index.configmaps.entry((ns, object.name.value.clone())).or_insert(i);
+                }
+                Body::Connection(c) if c.flavour == Flavour::Ours => {
+                    index.connections.entry((ns, object.name.value.clone())).or_insert(i);
+                }
+                Body::ConnectionType(t) => {
+                    index.connection_types.entry((t.flavour, ns, object.name.value.clone())).or_insert(i);
+                }
+                Body::KubeDirectorCluster(_) => {
+                    index.kd_clusters.entry((ns, object.name.value.clone())).or_insert(i);
+                }
+                _ => {}
+            }
+        }
+        self.index = index;
+    }
+
+    /// Objects with the same identity, in input order.
+    pub fn objects_with_key(&self) -> impl Iterator<Item = &[usize]> {
+        self.index.by_key.values().map(Vec::as_slice)
+    }
+
+    /// The objects that declare Secret `name` in `namespace` (Secret, SealedSecret, ExternalSecret).
+    pub fn secret_sources(&self, namespace: &str, name: &str) -> &[usize] {
+        self.index
+            .secrets
+            .get(&(namespace.to_string(), name.to_string()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The keys of a declared Secret (from its first declaration).
+    pub fn secret_keys(&self, object: usize) -> Option<SecretKeys<'_>> {
+        match &self.objects[object].body {
+            Body::Secret(data) => Some(SecretKeys::Known(&data.keys)),
+            Body::SecretDeclaration(decl) => Some(match &decl.keys {
+                Ok(keys) => SecretKeys::Known(keys),
+                Err(reason) => SecretKeys::Unknown(reason),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The ConfigMap `name` in `namespace`.
+    pub fn configmap(&self, namespace: &str, name: &str) -> Option<usize> {
+        self.index.configmaps.get(&(namespace.to_string(), name.to_string())).copied()
+    }
+
+    /// Our Connection `name` in `namespace`.
+    pub fn connection(&self, namespace: &str, name: &str) -> Option<usize> {
+        self.index.connections.get(&(namespace.to_string(), name.to_string())).copied()
+    }
+
+    /// A ConnectionType of `flavour` named `name` in `namespace`.
+    pub fn connection_type(&self, flavour: Flavour, namespace: &str, name: &str) -> Option<usize> {
+        self.index
+            .connection_types
+            .get(&(flavour, namespace.to_string(), name.to_string()))
+            .copied()
+    }
+
+    /// The KubeDirectorCluster `name` in `namespace`.
+    pub fn kubedirector_cluster(&self, namespace: &str, name: &str) -> Option<usize> {
+        self.index.kd_clusters.get(&(namespace.to_string(), name.to_string())).copied()
+    }
+
+    /// The provenance of whoever made a reference.
+    pub fn referrer_provenance(&self, referrer: Referrer) -> Provenance {
+        match referrer {
+            Referrer::Object(i) => self.objects[i].provenance,
+            Referrer::Polyaxon(c, _) => self.polyaxon[c].provenance,
+        }
+    }
+}

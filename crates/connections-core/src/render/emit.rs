@@ -1,0 +1,372 @@
+//! A YAML emitter for node trees, in the block style kubectl and kustomize print.
+//!
+//! Values are written as kubectl *reads* them (YAML 1.1), in a form that YAML 1.1 and 1.2
+//! readers agree on: plain `on` in the input (kubectl's boolean true) is written `true`, octal
+//! `0777` is written `511`, and any string that some reader could take for something else
+//! (`"on"`, `"0777"`, `"1.0"`, `"null"`) is double-quoted. Multi-line strings use literal
+//! blocks where that is exact, double quotes otherwise. Mapping order is kept as given.
+
+use crate::syntax::{Node, NodeValue, Resolved, Scalar, ScalarStyle};
+
+/// Writes one document (no `---` marker) ending in a newline.
+pub fn to_yaml(node: &Node) -> String {
+    let mut out = String::with_capacity(256);
+    write_document(&mut out, node);
+    out
+}
+
+/// Appends one document (no `---` marker) ending in a newline.
+pub fn write_document(out: &mut String, node: &Node) {
+    match &node.value {
+        NodeValue::Map(entries) if !entries.is_empty() => write_map_entries(out, entries, 0, false),
+        NodeValue::Seq(items) if !items.is_empty() => write_seq_items(out, items, 0, false),
+        _ => {
+            write_inline(out, node, 0);
+            out.push('\n');
+        }
+    }
+}
+
+fn push_indent(out: &mut String, indent: usize) {
+    for _ in 0..indent {
+        out.push(' ');
+    }
+}
+
+/// Entries of a non-empty mapping at `indent`; with `continue_line`, the first entry goes on
+/// the current line (after `- `).
+fn write_map_entries(out: &mut String, entries: &[(Node, Node)], indent: usize, continue_line: bool) {
+    for (i, (key, value)) in entries.iter().enumerate() {
+        if i > 0 || !continue_line {
+            push_indent(out, indent);
+        }
+        write_key(out, key);
+        out.push(':');
+        write_value_after_key(out, value, indent);
+    }
+}
+
+fn write_value_after_key(out: &mut String, value: &Node, indent: usize) {
+    match &value.value {
+        NodeValue::Map(entries) if !entries.is_empty() => {
+            out.push('\n');
+            write_map_entries(out, entries, indent + 2, false);
+        }
+        NodeValue::Seq(items) if !items.is_empty() => {
+            out.push('\n');
+            write_seq_items(out, items, indent, false);
+        }
+        NodeValue::Scalar(scalar) => {
+            out.push(' ');
+            write_scalar(out, scalar, indent, true);
+            out.push('\n');
+        }
+        _ => {
+            out.push(' ');
+            write_inline(out, value, indent);
+            out.push('\n');
+        }
+    }
+}
+
+fn write_seq_items(out: &mut String, items: &[Node], indent: usize, continue_line: bool) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 || !continue_line {
+            push_indent(out, indent);
+        }
+        out.push('-');
+        match &item.value {
+            NodeValue::Map(entries) if !entries.is_empty() => {
+                out.push(' ');
+                write_map_entries(out, entries, indent + 2, true);
+            }
+            NodeValue::Seq(inner) if !inner.is_empty() => {
+                out.push(' ');
+                write_seq_items(out, inner, indent + 2, true);
+            }
+            NodeValue::Scalar(scalar) => {
+                out.push(' ');
+                write_scalar(out, scalar, indent, false);
+                out.push('\n');
+            }
+            _ => {
+                out.push(' ');
+                write_inline(out, item, indent);
+                out.push('\n');
+            }
+        }
+    }
+}
+
+/// Empty collections and scalars, on the current line.
+fn write_inline(out: &mut String, node: &Node, indent: usize) {
+    match &node.value {
+        NodeValue::Map(_) => out.push_str("{}"),
+        NodeValue::Seq(_) => out.push_str("[]"),
+        NodeValue::Scalar(scalar) => write_scalar(out, scalar, indent, false),
+    }
+}
+
+fn write_key(out: &mut String, key: &Node) {
+    let text = key.key_text();
+    if is_plain_safe(&text) {
+        out.push_str(&text);
+    } else {
+        write_double_quoted(out, &text);
+    }
+}
+
+fn write_scalar(out: &mut String, scalar: &Scalar, indent: usize, after_key: bool) {
+    // Strings written quoted or as blocks never need resolving: that is the hot path.
+    let resolved = match scalar.style {
+        ScalarStyle::Plain => scalar.resolve(),
+        _ if scalar.tag.is_none() => Resolved::Str(String::new()),
+        _ => scalar.resolve(),
+    };
+    match resolved {
+        Resolved::Str(_) => write_string(out, &scalar.text, indent, after_key),
+        Resolved::Null => out.push_str("null"),
+        Resolved::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+        Resolved::Int(text) => out.push_str(&text),
+        Resolved::Float(text) => match text.as_str() {
+            "+Inf" => out.push_str(".inf"),
+            "-Inf" => out.push_str("-.inf"),
+            "NaN" => out.push_str(".nan"),
+            _ => out.push_str(&text),
+        },
+    }
+}
+
+/// Writes a string value: plain when every reader agrees, a literal block for multi-line text
+/// where exact, double-quoted otherwise.
+pub fn write_string(out: &mut String, text: &str, indent: usize, after_key: bool) {
+    if is_plain_safe(text) {
+        out.push_str(text);
+    } else if text.contains('\n') && literal_block_is_exact(text, after_key) {
+        write_literal_block(out, text, indent + 2);
+    } else {
+        write_double_quoted(out, text);
+    }
+}
+
+/// Whether `text` can be written unquoted and still read back as this string by YAML 1.1
+/// (kubectl), YAML 1.2 (kustomize, editors) and JSON-minded readers alike.
+pub fn is_plain_safe(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let Some(&first) = bytes.first() else { return false };
+    let last = bytes[bytes.len() - 1];
+    if matches!(
+        first,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+            | b' '
+            | b'+'
+            | b'.'
+            | b'='
+            | b'<'
+            | b'~'
+    ) || first.is_ascii_digit()
+    {
+        return false;
+    }
+    if last == b' ' || last == b':' {
+        return false;
+    }
+    if text.contains(": ") || text.contains(" #") {
+        return false;
+    }
+    for c in text.chars() {
+        if c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}') {
+            return false;
+        }
+    }
+    // Words that some reader takes for a boolean or null (y, n, yes, on, null, true, ...).
+    let plain = Scalar { text: text.to_string(), style: ScalarStyle::Plain, tag: None };
+    matches!(plain.resolve(), Resolved::Str(_)) && matches!(plain.resolve_yaml12(), Resolved::Str(_))
+}
+
+fn literal_block_is_exact(text: &str, after_key: bool) -> bool {
+    for c in text.chars() {
+        if (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
+        {
+            return false;
+        }
+    }
+    let body = text.trim_end_matches('\n');
+    if body.is_empty() {
+        return false;
+    }
+    for line in body.split('\n') {
+        // Trailing or whitespace-only lines survive a literal block only with care; quoting is
+        // always exact, so prefer it for those rare strings.
+        if line.ends_with(' ') || line.ends_with('\t') {
+            return false;
+        }
+    }
+    // A first content line that starts with a space needs an indentation indicator, which we
+    // only write after a mapping key.
+    let first_content = body.split('\n').find(|l| !l.is_empty()).unwrap_or("");
+    if first_content.starts_with(' ') || first_content.starts_with('\t') {
+        return after_key && !first_content.starts_with('\t');
+    }
+    true
+}
+
+fn write_literal_block(out: &mut String, text: &str, indent: usize) {
+    let body = text.trim_end_matches('\n');
+    let trailing = text.len() - body.len();
+    out.push('|');
+    let first_content = body.split('\n').find(|l| !l.is_empty()).unwrap_or("");
+    if first_content.starts_with(' ') {
+        out.push('2');
+    }
+    match trailing {
+        0 => out.push('-'),
+        1 => {}
+        _ => out.push('+'),
+    }
+    for line in body.split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            push_indent(out, indent);
+            out.push_str(line);
+        }
+    }
+    // The final line break is written by the caller; a kept (`+`) block needs the extra ones.
+    for _ in 1..trailing {
+        out.push('\n');
+    }
+}
+
+/// Writes `"text"` with YAML double-quote escapes.
+pub fn write_double_quoted(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\0' => out.push_str("\\0"),
+            '\u{85}' => out.push_str("\\N"),
+            '\u{2028}' => out.push_str("\\L"),
+            '\u{2029}' => out.push_str("\\P"),
+            '\u{feff}' => out.push_str("\\uFEFF"),
+            c if c.is_control() => {
+                let code = c as u32;
+                if code <= 0xff {
+                    out.push_str(&format!("\\x{code:02X}"));
+                } else {
+                    out.push_str(&format!("\\u{code:04X}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Converts a JSON value to a node tree (object key order kept).
+pub fn node_from_json(value: &serde_json::Value) -> Node {
+    use serde_json::Value;
+    match value {
+        Value::Null => Node::resolved(&Resolved::Null),
+        Value::Bool(b) => Node::bool(*b),
+        Value::Number(n) => {
+            if n.is_f64() {
+                let text = format!("{:?}", n.as_f64().unwrap_or(0.0));
+                Node::resolved(&Resolved::Float(text))
+            } else {
+                Node::resolved(&Resolved::Int(n.to_string()))
+            }
+        }
+        Value::String(s) => Node::string(s.clone()),
+        Value::Array(items) => Node::seq(items.iter().map(node_from_json).collect()),
+        Value::Object(map) => Node::map_of(map.iter().map(|(k, v)| (k.clone(), node_from_json(v)))),
+    }
+}
+
+/// Converts a node tree to JSON the way kubectl does (YAML 1.1 scalars, keys as strings).
+pub fn node_to_json(node: &Node) -> serde_json::Value {
+    use serde_json::Value;
+    match &node.value {
+        NodeValue::Scalar(s) => match s.resolve() {
+            Resolved::Null => Value::Null,
+            Resolved::Bool(b) => Value::Bool(b),
+            Resolved::Int(text) => text
+                .parse::<i64>()
+                .map(Value::from)
+                .or_else(|_| text.parse::<u64>().map(Value::from))
+                .unwrap_or_else(|_| text.parse::<f64>().map(Value::from).unwrap_or(Value::String(text))),
+            Resolved::Float(text) => match text.parse::<f64>() {
+                Ok(f) if f.is_finite() => Value::from(f),
+                _ => Value::String(text),
+            },
+            Resolved::Str(_) => Value::String(s.text.clone()),
+        },
+        NodeValue::Seq(items) => Value::Array(items.iter().map(node_to_json).collect()),
+        NodeValue::Map(entries) => {
+            Value::Object(entries.iter().map(|(k, v)| (k.key_text(), node_to_json(v))).collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(entries: Vec<(&str, Node)>) -> Node {
+        Node::map_of(entries)
+    }
+
+    #[test]
+    fn block_style_like_kubectl() {
+        let node = doc(vec![
+            ("apiVersion", Node::string("v1")),
+            ("kind", Node::string("ConfigMap")),
+            ("metadata", doc(vec![("name", Node::string("x")), ("labels", Node::map(vec![]))])),
+            ("items", Node::seq(vec![doc(vec![("key", Node::string("a")), ("path", Node::string("a"))])])),
+            ("list", Node::seq(vec![Node::string("on"), Node::int(3)])),
+        ]);
+        assert_eq!(
+            to_yaml(&node),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: {}\nitems:\n- key: a\n  path: a\nlist:\n- \"on\"\n- 3\n"
+        );
+    }
+
+    #[test]
+    fn ambiguous_strings_are_quoted() {
+        for text in ["on", "yes", "y", "0777", "1.0", "null", "~", "", "true", "-x", "a: b", "a #b", "12:30", "<<"] {
+            assert!(!is_plain_safe(text), "{text:?} must be quoted");
+        }
+        for text in ["hello", "pg.data.svc", "http://x/y?z=1", "a-b_c", "Ünïcode", "v1.2"] {
+            assert!(is_plain_safe(text), "{text:?} may be plain");
+        }
+    }
+
+    #[test]
+    fn multi_line_strings_use_literal_blocks() {
+        let node = doc(vec![("a", Node::string("x\ny\n")), ("b", Node::string("x\ny")), ("c", Node::string("x\n\n"))]);
+        assert_eq!(to_yaml(&node), "a: |\n  x\n  y\nb: |-\n  x\n  y\nc: |+\n  x\n\n");
+        let odd = doc(vec![("a", Node::string("x \ny"))]);
+        assert_eq!(to_yaml(&odd), "a: \"x \\ny\"\n");
+    }
+}

@@ -1,0 +1,129 @@
+//! Objects the renderer generates: the `<connection>-connection` ConfigMap holding a
+//! connection's non-secret settings, annotated with a content hash so consumers roll.
+
+use crate::model::{Body, ConnectionModel, CredentialValue, Flavour, Model, Object};
+use crate::syntax::{Node, NodeValue};
+use crate::validate::is_sensitive_name;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// Label on every object the renderer generates.
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "kubectl-connections");
+/// Annotation naming the connection a generated object belongs to.
+pub const GENERATED_FROM: &str = "connections.dev/generated-from";
+/// Annotation with the hash of a generated ConfigMap's data.
+pub const CONTENT_HASH: &str = "connections.dev/content-hash";
+
+/// The name of the ConfigMap generated for connection `name`.
+pub fn settings_configmap_name(name: &str) -> String {
+    format!("{name}-connection")
+}
+
+/// The non-secret settings of a connection, as ConfigMap data.
+pub fn settings_data(model: &Model, object: &Object, connection: &ConnectionModel) -> BTreeMap<String, String> {
+    let mut data = BTreeMap::new();
+    if let Some(t) = &connection.type_name {
+        data.insert("type".to_string(), t.value.clone());
+    }
+    if let Some(p) = &connection.provider {
+        data.insert("provider".to_string(), p.value.clone());
+    }
+    for (key, value) in &connection.schema {
+        if let Some(text) = setting_text(value) {
+            data.entry(key.value.clone()).or_insert(text);
+        }
+    }
+    let type_fields = connection
+        .type_name
+        .as_ref()
+        .and_then(|t| model.connection_type(connection.flavour, object.namespace_str(), &t.value))
+        .and_then(|t| match &model.objects[t].body {
+            Body::ConnectionType(t) => Some(t),
+            _ => None,
+        });
+    for credential in &connection.credentials {
+        if let Some(CredentialValue::Inline(value)) = &credential.value {
+            let sensitive = match type_fields {
+                Some(t) => t.fields.iter().any(|f| f.name.value == credential.name.value && f.sensitive),
+                None => is_sensitive_name(&credential.name.value),
+            };
+            // Sensitive inline values are an error (reported by the checks); never copy them.
+            if !sensitive {
+                data.entry(credential.name.value.clone()).or_insert_with(|| value.value.clone());
+            }
+        }
+    }
+    data
+}
+
+/// A setting's text as a consumer reads it: scalars as kubectl reads them, structures as JSON.
+fn setting_text(value: &Node) -> Option<String> {
+    match &value.value {
+        NodeValue::Scalar(s) => match s.resolve() {
+            crate::syntax::Resolved::Null => None,
+            other => Some(match other {
+                crate::syntax::Resolved::Str(_) => s.text.clone(),
+                other => other.to_text(),
+            }),
+        },
+        _ => Some(crate::render::emit::node_to_json(value).to_string()),
+    }
+}
+
+/// A short, stable hash of key/value data (hex of the first 10 bytes of SHA-256).
+pub fn content_hash<'a>(entries: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
+    let mut hasher = Sha256::new();
+    for (key, value) in entries {
+        hasher.update((key.len() as u64).to_be_bytes());
+        hasher.update(key.as_bytes());
+        hasher.update((value.len() as u64).to_be_bytes());
+        hasher.update(value);
+    }
+    let digest = hasher.finalize();
+    digest[..10].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A generated settings ConfigMap.
+#[derive(Clone, Debug)]
+pub struct SettingsConfigMap {
+    /// Its name.
+    pub name: String,
+    /// Its data.
+    pub data: BTreeMap<String, String>,
+    /// Hash of its data.
+    pub hash: String,
+}
+
+/// The settings ConfigMap of connection object `index`, if it is one of ours.
+pub fn settings_configmap(model: &Model, index: usize) -> Option<SettingsConfigMap> {
+    let object = &model.objects[index];
+    let Body::Connection(connection) = &object.body else { return None };
+    if connection.flavour != Flavour::Ours {
+        return None;
+    }
+    let data = settings_data(model, object, connection);
+    let hash = content_hash(data.iter().map(|(k, v)| (k.as_str(), v.as_bytes())));
+    Some(SettingsConfigMap { name: settings_configmap_name(&object.name.value), data, hash })
+}
+
+/// The ConfigMap object for a settings ConfigMap.
+pub fn settings_configmap_node(object: &Object, cm: &SettingsConfigMap) -> Node {
+    let metadata = Node::map_of([
+        ("name", Node::string(cm.name.clone())),
+        ("namespace", Node::string(object.namespace_str())),
+        ("labels", Node::map_of([(MANAGED_BY.0, Node::string(MANAGED_BY.1))])),
+        (
+            "annotations",
+            Node::map_of([
+                (CONTENT_HASH, Node::string(cm.hash.clone())),
+                (GENERATED_FROM, Node::string(format!("Connection/{}", object.name.value))),
+            ]),
+        ),
+    ]);
+    Node::map_of([
+        ("apiVersion", Node::string("v1")),
+        ("kind", Node::string("ConfigMap")),
+        ("metadata", metadata),
+        ("data", Node::map_of(cm.data.iter().map(|(k, v)| (k.clone(), Node::string(v.clone()))))),
+    ])
+}

@@ -1,0 +1,213 @@
+//! Render: the model in, a [`Plan`] of output files out (DESIGN.md §5).
+//!
+//! Kubernetes objects of the input pass through (with their namespace made explicit and null
+//! metadata dropped), workloads that use connections get env and volumes injected, and each
+//! `connections.dev` Connection gets its settings ConfigMap. Build configuration (kustomize,
+//! kpt) and create-only objects (Loft `ClusterConnect`) are inputs only. The plan is sorted by
+//! path, so its bytes do not depend on the order files were read in.
+
+pub mod emit;
+pub mod generate;
+pub mod project;
+
+use crate::diagnostic::Diagnostic;
+use crate::model::{Body, Model, Object};
+use crate::syntax::Node;
+use std::collections::{BTreeMap, HashMap};
+
+/// One object of the output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlannedObject {
+    /// Path relative to the output folder, e.g. `data/secret-pg.yaml`.
+    pub path: String,
+    /// The YAML document (no `---`), ending in a newline.
+    pub yaml: String,
+}
+
+/// What render produces: objects, plus other files (configmeta).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Plan {
+    /// Objects, sorted by path.
+    pub objects: Vec<PlannedObject>,
+    /// Other files by path (not listed in the kustomization).
+    pub extra_files: BTreeMap<String, String>,
+}
+
+/// The output folder for cluster-scoped objects.
+pub const CLUSTER_DIR: &str = "_cluster";
+
+impl Plan {
+    /// `kustomization.yaml`, listing every object file.
+    pub fn kustomization(&self) -> String {
+        let mut out = String::from("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
+        if self.objects.is_empty() {
+            out.push_str("resources: []\n");
+            return out;
+        }
+        out.push_str("resources:\n");
+        for object in &self.objects {
+            out.push_str("- ");
+            emit::write_string(&mut out, &object.path, 0, false);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Every file to write, by relative path, sorted (kustomization, objects, extra files).
+    pub fn files(&self) -> Vec<(String, String)> {
+        let mut files: Vec<(String, String)> =
+            self.objects.iter().map(|o| (o.path.clone(), o.yaml.clone())).collect();
+        files.push(("kustomization.yaml".to_string(), self.kustomization()));
+        files.extend(self.extra_files.iter().map(|(p, c)| (p.clone(), c.clone())));
+        files.sort();
+        files
+    }
+
+    /// All objects as one multi-document YAML stream, in path order.
+    pub fn stream(&self) -> String {
+        let mut out = String::with_capacity(self.objects.iter().map(|o| o.yaml.len() + 4).sum());
+        for (i, object) in self.objects.iter().enumerate() {
+            if i > 0 {
+                out.push_str("---\n");
+            }
+            out.push_str(&object.yaml);
+        }
+        out
+    }
+}
+
+struct Entry {
+    dir: String,
+    kind: String,
+    group: String,
+    name: String,
+    node: Node,
+    generated: bool,
+}
+
+/// Renders the model. Call only when the checks found no error; render's own findings (an
+/// invalid volume name, a projection conflict) come back with the plan.
+pub fn render(model: &Model) -> (Plan, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let mut settings = BTreeMap::new();
+    for (i, _) in model.objects.iter().enumerate() {
+        if let Some(cm) = generate::settings_configmap(model, i) {
+            settings.insert(i, cm);
+        }
+    }
+    let mut entries = Vec::with_capacity(model.objects.len() + settings.len());
+    for (i, object) in model.objects.iter().enumerate() {
+        if matches!(object.body, Body::LocalConfig | Body::ClusterConnect) {
+            continue;
+        }
+        let mut node = object.root.clone();
+        normalise(object, &mut node);
+        if let Body::Workload(w) = &object.body
+            && !w.uses.is_empty()
+        {
+            project::project(model, i, &mut node, &settings, &mut diagnostics);
+        }
+        let generated = object.root.path(&["metadata", "annotations", generate::GENERATED_FROM]).is_some();
+        entries.push(entry(object, node, generated));
+    }
+    for (&i, cm) in &settings {
+        let object = &model.objects[i];
+        let node = generate::settings_configmap_node(object, cm);
+        entries.push(Entry {
+            dir: object.namespace_str().to_string(),
+            kind: "ConfigMap".into(),
+            group: String::new(),
+            name: cm.name.clone(),
+            node,
+            generated: true,
+        });
+    }
+    (plan(entries), diagnostics)
+}
+
+fn entry(object: &Object, node: Node, generated: bool) -> Entry {
+    Entry {
+        dir: object.namespace.as_ref().map_or_else(|| CLUSTER_DIR.to_string(), |n| n.value.clone()),
+        kind: object.kind.value.clone(),
+        group: object.group.clone(),
+        name: object.name.value.clone(),
+        node,
+        generated,
+    }
+}
+
+/// Makes the namespace explicit and drops null metadata fields and `creationTimestamp`, which
+/// `kubectl get -o yaml` leaves behind and which only add noise to diffs.
+fn normalise(object: &Object, node: &mut Node) {
+    let Some(metadata) = node.get_mut("metadata") else { return };
+    let Some(entries) = metadata.as_map_mut() else { return };
+    entries.retain(|(k, v)| !v.is_null() && k.key_text() != "creationTimestamp");
+    if let Some(ns) = &object.namespace
+        && !object.namespace_written
+    {
+        let at = entries.iter().position(|(k, _)| k.key_text() == "name").map_or(0, |p| p + 1);
+        entries.insert(at, (Node::string("namespace"), Node::string(ns.value.clone())));
+    }
+}
+
+/// A file-name-safe form of a name: names the API server accepts may still hold characters
+/// that are unsafe in paths (`:` in RBAC names); those get a hash suffix to stay unique.
+fn file_stem(kind: &str, name: &str) -> String {
+    let safe = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && !name.starts_with('.');
+    let kind = kind.to_ascii_lowercase();
+    if safe {
+        format!("{kind}-{name}")
+    } else {
+        let cleaned: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c.to_ascii_lowercase() } else { '_' })
+            .take(100)
+            .collect();
+        let hash = generate::content_hash([(name, name.as_bytes())]);
+        format!("{kind}-{cleaned}-{}", &hash[..8])
+    }
+}
+
+fn plan(entries: Vec<Entry>) -> Plan {
+    // Objects of different groups may share kind and name (our Connection and KubeETL's):
+    // such paths get the group in the file name.
+    let mut by_path: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        by_path.entry(format!("{}/{}", e.dir, file_stem(&e.kind, &e.name))).or_default().push(i);
+    }
+    let mut paths = vec![String::new(); entries.len()];
+    let mut dropped = vec![false; entries.len()];
+    for (path, indices) in by_path {
+        let groups: std::collections::HashSet<&str> = indices.iter().map(|&i| entries[i].group.as_str()).collect();
+        if indices.len() > 1 && groups.len() == 1 {
+            // The same object twice: a freshly generated object replaces generated output
+            // that was fed back in as input. (Real duplicates are an error before render.)
+            let keep = indices.iter().copied().max().unwrap_or(indices[0]);
+            for &i in &indices {
+                if i != keep && entries[i].generated {
+                    dropped[i] = true;
+                }
+            }
+        }
+        for &i in &indices {
+            paths[i] = if indices.len() > 1 && groups.len() > 1 {
+                let e = &entries[i];
+                let qualified = if e.group.is_empty() { e.kind.clone() } else { format!("{}.{}", e.kind, e.group) };
+                format!("{}/{}.yaml", e.dir, file_stem(&qualified, &e.name))
+            } else {
+                format!("{path}.yaml")
+            };
+        }
+    }
+    let mut objects: Vec<PlannedObject> = entries
+        .iter()
+        .zip(paths)
+        .zip(dropped)
+        .filter(|(_, dropped)| !dropped)
+        .map(|((e, path), _)| PlannedObject { path, yaml: emit::to_yaml(&e.node) })
+        .collect();
+    objects.sort_by(|a, b| a.path.cmp(&b.path));
+    objects.dedup_by(|a, b| a.path == b.path && a.yaml == b.yaml);
+    Plan { objects, extra_files: BTreeMap::new() }
+}

@@ -1,0 +1,290 @@
+//! Projection of connections into workloads (Polyaxon's rules, formats.md §2.4).
+//!
+//! For each connection a workload uses (annotation `connections.dev/use`, in order):
+//! - its Secret: with `mountPath` a read-only volume named after the Secret (items as
+//!   `{key, path}`); else with `items` one `secretKeyRef` env var per key, named like the key;
+//!   else `envFrom`;
+//! - its ConfigMap: the same, except that `items` become env vars even when mounted;
+//! - the generated `<connection>-connection` ConfigMap: one env var per setting,
+//!   `<CONNECTION>_<KEY>`;
+//! - each credential from a key reference: an env var (the ConnectionType's `envName`, else
+//!   `<CONNECTION>_<FIELD>`);
+//! - its `env` entries, verbatim.
+//!
+//! A Secret or ConfigMap requested twice is projected once: the first occurrence wins.
+//! Injection into every container of the pod; init containers are left alone. Entries the pod
+//! already has in identical form are not added again, so rendering rendered output is a no-op.
+
+use super::generate::SettingsConfigMap;
+use crate::checks::Check;
+use crate::diagnostic::Diagnostic;
+use crate::model::{Body, ConnectionModel, CredentialValue, Model, ResourceModel, USE_ANNOTATION};
+use crate::rules;
+use crate::source::Span;
+use crate::syntax::Node;
+use std::collections::{BTreeMap, HashSet};
+
+/// Pod template annotation with a hash of the settings of every connection used, so that a
+/// change of settings rolls the workload.
+pub const CONFIG_HASH: &str = "connections.dev/config-hash";
+
+/// `warehouse-db` → `WAREHOUSE_DB`: a C identifier for environment variable names.
+pub fn env_prefix(name: &str) -> String {
+    let mut out: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
+struct Injection {
+    volumes: Vec<(Node, Span)>,
+    mounts: Vec<(Node, Span)>,
+    env: Vec<(Node, Span)>,
+    env_from: Vec<(Node, Span)>,
+}
+
+/// Injects the connections workload `index` uses into `node` (a copy of its document).
+pub fn project(
+    model: &Model,
+    index: usize,
+    node: &mut Node,
+    settings: &BTreeMap<usize, SettingsConfigMap>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let object = &model.objects[index];
+    let Body::Workload(workload) = &object.body else { return };
+    let mut injection = Injection { volumes: Vec::new(), mounts: Vec::new(), env: Vec::new(), env_from: Vec::new() };
+    let mut seen_secrets = HashSet::new();
+    let mut seen_configmaps = HashSet::new();
+    let mut hashes = Vec::new();
+    for used in &workload.uses {
+        let Some(c) = model.connection(object.namespace_str(), &used.value) else { continue };
+        let Body::Connection(connection) = &model.objects[c].body else { continue };
+        let prefix = env_prefix(&used.value);
+        if let Some(secret) = &connection.secret
+            && seen_secrets.insert(secret.name.value.clone())
+        {
+            resource(&mut injection, secret, true, used.span, diagnostics);
+        }
+        if let Some(cm) = &connection.config_map
+            && seen_configmaps.insert(cm.name.value.clone())
+        {
+            resource(&mut injection, cm, false, used.span, diagnostics);
+        }
+        if let Some(generated) = settings.get(&c) {
+            hashes.push(format!("{}={}", used.value, generated.hash));
+            for key in generated.data.keys() {
+                injection.env.push((
+                    key_env(&format!("{prefix}_{}", env_prefix(key)), "configMapKeyRef", &generated.name, key),
+                    used.span,
+                ));
+            }
+        }
+        credentials(model, c, connection, &prefix, used.span, &mut injection);
+        for var in &connection.env {
+            injection.env.push((var.clone(), used.span));
+        }
+    }
+    apply(object, workload.pod_spec_path, node, injection, diagnostics);
+    if !hashes.is_empty() {
+        let hash = super::generate::content_hash(hashes.iter().map(|h| ("", h.as_bytes())));
+        let mut meta = node;
+        for key in workload.pod_metadata_path {
+            match meta.map_at(key) {
+                Some(next) => meta = next,
+                None => return,
+            }
+        }
+        if let Some(annotations) = meta.map_at("annotations") {
+            annotations.set(CONFIG_HASH, Node::string(hash));
+        }
+    }
+}
+
+fn key_env(name: &str, ref_kind: &str, object: &str, key: &str) -> Node {
+    Node::map_of([
+        ("name", Node::string(name)),
+        (
+            "valueFrom",
+            Node::map_of([(ref_kind, Node::map_of([("name", Node::string(object)), ("key", Node::string(key))]))]),
+        ),
+    ])
+}
+
+fn resource(
+    injection: &mut Injection,
+    r: &ResourceModel,
+    is_secret: bool,
+    used_at: Span,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let name = &r.name.value;
+    let (ref_kind, from_kind) = if is_secret { ("secretKeyRef", "secretRef") } else { ("configMapKeyRef", "configMapRef") };
+    // ConfigMap items become env vars even when the ConfigMap is also mounted (Polyaxon).
+    let items_as_env = !r.items.is_empty() && (r.mount_path.is_none() || !is_secret);
+    if let Some(mount_path) = &r.mount_path {
+        if let Err(reason) = rules::dns1123_label(name) {
+            diagnostics.push(
+                Diagnostic::new(
+                    Check::InvalidVolumeName,
+                    r.name.span,
+                    format!(
+                        "{} `{name}` is mounted, so it becomes a volume named `{name}`, and a volume name {reason}",
+                        if is_secret { "Secret" } else { "ConfigMap" }
+                    ),
+                )
+                .path(format!("{}.name", r.path))
+                .label("not a valid volume name")
+                .related(used_at, "used here")
+                .help("rename it without dots or upper case, or drop `mountPath` to project it as environment variables"),
+            );
+        } else {
+            let mut source = vec![(
+                if is_secret { "secretName" } else { "name" },
+                Node::string(name.clone()),
+            )];
+            if !r.items.is_empty() {
+                let items = r
+                    .items
+                    .iter()
+                    .map(|k| Node::map_of([("key", Node::string(k.value.clone())), ("path", Node::string(k.value.clone()))]))
+                    .collect();
+                source.push(("items", Node::seq(items)));
+            }
+            if let Some(mode) = r.default_mode {
+                source.push(("defaultMode", Node::int(mode)));
+            }
+            injection.volumes.push((
+                Node::map_of([
+                    ("name", Node::string(name.clone())),
+                    (if is_secret { "secret" } else { "configMap" }, Node::map_of(source)),
+                ]),
+                r.name.span,
+            ));
+            injection.mounts.push((
+                Node::map_of([
+                    ("name", Node::string(name.clone())),
+                    ("mountPath", Node::string(mount_path.value.clone())),
+                    ("readOnly", Node::bool(true)),
+                ]),
+                mount_path.span,
+            ));
+        }
+    }
+    if items_as_env {
+        for item in &r.items {
+            injection.env.push((key_env(&item.value, ref_kind, name, &item.value), item.span));
+        }
+    } else if r.mount_path.is_none() {
+        injection.env_from.push((Node::map_of([(from_kind, Node::map_of([("name", Node::string(name.clone()))]))]), r.name.span));
+    }
+}
+
+fn credentials(
+    model: &Model,
+    connection_index: usize,
+    connection: &ConnectionModel,
+    prefix: &str,
+    used_at: Span,
+    injection: &mut Injection,
+) {
+    let object = &model.objects[connection_index];
+    let type_fields = connection
+        .type_name
+        .as_ref()
+        .and_then(|t| model.connection_type(connection.flavour, object.namespace_str(), &t.value))
+        .and_then(|t| match &model.objects[t].body {
+            Body::ConnectionType(t) => Some(t),
+            _ => None,
+        });
+    for credential in &connection.credentials {
+        let env_name = type_fields
+            .and_then(|t| t.fields.iter().find(|f| f.name.value == credential.name.value))
+            .and_then(|f| f.env_name.as_ref())
+            .map(|e| e.value.clone())
+            .unwrap_or_else(|| format!("{prefix}_{}", env_prefix(&credential.name.value)));
+        let var = match &credential.value {
+            Some(CredentialValue::SecretKey { name, key }) => key_env(&env_name, "secretKeyRef", &name.value, &key.value),
+            Some(CredentialValue::ConfigMapKey { name, key }) => {
+                key_env(&env_name, "configMapKeyRef", &name.value, &key.value)
+            }
+            // Inline values live in the generated ConfigMap and arrive with it.
+            _ => continue,
+        };
+        injection.env.push((var, used_at));
+    }
+}
+
+fn apply(
+    object: &crate::model::Object,
+    spec_path: &[&str],
+    node: &mut Node,
+    injection: Injection,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let conflict = |span: Span, message: String| {
+        Diagnostic::new(Check::ProjectionConflict, span, message)
+            .path(format!("metadata.annotations.{USE_ANNOTATION}"))
+            .label("injected by this connection")
+    };
+    let Some(pod_spec) = node.path_mut(spec_path) else { return };
+    if pod_spec.as_map().is_none() {
+        return;
+    }
+    if !injection.volumes.is_empty() {
+        let Some(volumes) = pod_spec.seq_at("volumes") else { return };
+        for (volume, span) in injection.volumes {
+            let name = volume.get("name").and_then(Node::as_str).unwrap_or_default().to_string();
+            match volumes.iter().find(|v| v.get("name").and_then(Node::as_str) == Some(name.as_str())) {
+                Some(existing) if same(existing, &volume) => {}
+                Some(existing) => diagnostics.push(
+                    conflict(span, format!("{} `{}` already has a volume named `{name}`", object.kind.value, object.name.value))
+                        .related(existing.span, "the workload's own volume"),
+                ),
+                None => volumes.push(volume),
+            }
+        }
+    }
+    let Some(containers) = pod_spec.get_mut("containers") else { return };
+    let crate::syntax::NodeValue::Seq(containers) = &mut containers.value else { return };
+    for container in containers.iter_mut() {
+        if container.as_map().is_none() {
+            continue;
+        }
+        let container_name = container.get("name").and_then(Node::as_str).unwrap_or("?").to_string();
+        for (key, entries, identity) in [
+            ("volumeMounts", &injection.mounts, "mountPath"),
+            ("env", &injection.env, "name"),
+            ("envFrom", &injection.env_from, ""),
+        ] {
+            if entries.is_empty() {
+                continue;
+            }
+            let Some(list) = container.seq_at(key) else { continue };
+            for (entry, span) in entries {
+                if list.iter().any(|e| same(e, entry)) {
+                    continue;
+                }
+                let id = entry.get(identity).and_then(Node::as_str);
+                if let Some(id) = id
+                    && let Some(existing) = list.iter().find(|e| e.get(identity).and_then(Node::as_str) == Some(id))
+                {
+                    let what = if key == "env" { "environment variable" } else { "volume mount at" };
+                    diagnostics.push(
+                        conflict(*span, format!("container `{container_name}` already has {what} `{id}`"))
+                            .related(existing.span, "the container's own entry"),
+                    );
+                    continue;
+                }
+                list.push(entry.clone());
+            }
+        }
+    }
+}
+
+/// Structural equality, ignoring spans.
+fn same(a: &Node, b: &Node) -> bool {
+    crate::render::emit::node_to_json(a) == crate::render::emit::node_to_json(b)
+}

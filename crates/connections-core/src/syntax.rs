@@ -1,0 +1,581 @@
+//! The spanned YAML node tree that the loader builds and the core reads.
+//!
+//! Every node keeps the byte span it was written at, so a check can point at a reference that
+//! is well-formed but dangling. Scalars keep their text and style; what a scalar *means* is
+//! decided by [`Scalar::resolve`], which follows kubectl (YAML 1.1, as sigs.k8s.io/yaml reads
+//! manifests) rather than YAML 1.2: plain `on` is `true` and `0777` is 511 there.
+
+use crate::source::Span;
+
+/// How a scalar was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalarStyle {
+    /// Unquoted.
+    Plain,
+    /// `'single quoted'`.
+    SingleQuoted,
+    /// `"double quoted"`.
+    DoubleQuoted,
+    /// `|` block.
+    Literal,
+    /// `>` block.
+    Folded,
+}
+
+/// A scalar as written: its (unescaped) text, style and explicit tag.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scalar {
+    /// The value text after unescaping and folding.
+    pub text: String,
+    /// How it was written.
+    pub style: ScalarStyle,
+    /// An explicit tag such as `tag:yaml.org,2002:str` (from `!!str`), if any.
+    pub tag: Option<String>,
+}
+
+/// What a scalar means to a reader.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Resolved {
+    /// `null`, `~` or empty.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// An integer, as canonical decimal text (it may exceed 64 bits).
+    Int(String),
+    /// A floating-point number, as canonical text.
+    Float(String),
+    /// A string.
+    Str(String),
+}
+
+impl Resolved {
+    /// The kind of value, for messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Resolved::Null => "null",
+            Resolved::Bool(_) => "boolean",
+            Resolved::Int(_) => "integer",
+            Resolved::Float(_) => "number",
+            Resolved::Str(_) => "string",
+        }
+    }
+
+    /// The text kubectl would use where a string is needed (a map key, a generated value).
+    pub fn to_text(&self) -> String {
+        match self {
+            Resolved::Null => "null".to_string(),
+            Resolved::Bool(b) => b.to_string(),
+            Resolved::Int(s) | Resolved::Float(s) | Resolved::Str(s) => s.clone(),
+        }
+    }
+}
+
+const TAG_PREFIX: &str = "tag:yaml.org,2002:";
+
+impl Scalar {
+    /// A plain string scalar (for generated nodes).
+    pub fn string(text: impl Into<String>) -> Scalar {
+        Scalar { text: text.into(), style: ScalarStyle::DoubleQuoted, tag: None }
+    }
+
+    /// The meaning kubectl gives this scalar (YAML 1.1 rules of go-yaml v2).
+    pub fn resolve(&self) -> Resolved {
+        if let Some(tag) = &self.tag {
+            return resolve_tagged(tag, &self.text);
+        }
+        if self.style != ScalarStyle::Plain {
+            return Resolved::Str(self.text.clone());
+        }
+        resolve_yaml11(&self.text)
+    }
+
+    /// The meaning a YAML 1.2 core-schema reader gives this scalar.
+    pub fn resolve_yaml12(&self) -> Resolved {
+        if let Some(tag) = &self.tag {
+            return resolve_tagged(tag, &self.text);
+        }
+        if self.style != ScalarStyle::Plain {
+            return Resolved::Str(self.text.clone());
+        }
+        resolve_yaml12(&self.text)
+    }
+
+    /// Whether YAML 1.1 (kubectl) and YAML 1.2 readers disagree about this scalar.
+    pub fn is_ambiguous(&self) -> bool {
+        self.style == ScalarStyle::Plain && self.tag.is_none() && {
+            let a = resolve_yaml11(&self.text);
+            let b = resolve_yaml12(&self.text);
+            a != b
+        }
+    }
+
+    /// The scalar as text when kubectl reads it as a string, else `None`.
+    pub fn as_str(&self) -> Option<&str> {
+        if self.style != ScalarStyle::Plain && self.tag.is_none() {
+            return Some(&self.text);
+        }
+        match self.resolve() {
+            Resolved::Str(_) => Some(&self.text),
+            _ => None,
+        }
+    }
+}
+
+fn resolve_tagged(tag: &str, text: &str) -> Resolved {
+    match tag.strip_prefix(TAG_PREFIX) {
+        Some("str") => Resolved::Str(text.to_string()),
+        Some("null") => Resolved::Null,
+        Some("bool") | Some("int") | Some("float") => resolve_yaml11(text),
+        _ => Resolved::Str(text.to_string()),
+    }
+}
+
+/// go-yaml v2's plain scalar resolution, which is what kubectl applies to manifests.
+fn resolve_yaml11(text: &str) -> Resolved {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Resolved::Null,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
+            return Resolved::Bool(true);
+        }
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
+            return Resolved::Bool(false);
+        }
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Resolved::Float("+Inf".into());
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Resolved::Float("-Inf".into()),
+        ".nan" | ".NaN" | ".NAN" => return Resolved::Float("NaN".into()),
+        _ => {}
+    }
+    let first = text.as_bytes()[0];
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
+        return Resolved::Str(text.to_string());
+    }
+    let plain: String = text.chars().filter(|&c| c != '_').collect();
+    if let Some(value) = parse_go_int(&plain) {
+        return Resolved::Int(value);
+    }
+    if is_yaml_float(&plain) {
+        return Resolved::Float(canonical_float(&plain));
+    }
+    Resolved::Str(text.to_string())
+}
+
+/// The YAML 1.2 core schema (what serde-saphyr and most editors use).
+fn resolve_yaml12(text: &str) -> Resolved {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Resolved::Null,
+        "true" | "True" | "TRUE" => return Resolved::Bool(true),
+        "false" | "False" | "FALSE" => return Resolved::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Resolved::Float("+Inf".into());
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Resolved::Float("-Inf".into()),
+        ".nan" | ".NaN" | ".NAN" => return Resolved::Float("NaN".into()),
+        _ => {}
+    }
+    let (sign, digits) = split_sign(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Resolved::Int(canonical_decimal(sign, digits));
+    }
+    if let Some(oct) = text.strip_prefix("0o")
+        && !oct.is_empty()
+        && oct.bytes().all(|b| (b'0'..=b'7').contains(&b))
+    {
+        return Resolved::Int(radix_to_decimal(false, oct, 8));
+    }
+    if let Some(hex) = text.strip_prefix("0x")
+        && !hex.is_empty()
+        && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return Resolved::Int(radix_to_decimal(false, hex, 16));
+    }
+    if is_yaml_float(text) {
+        return Resolved::Float(canonical_float(text));
+    }
+    Resolved::Str(text.to_string())
+}
+
+fn split_sign(text: &str) -> (bool, &str) {
+    if let Some(rest) = text.strip_prefix('-') {
+        (true, rest)
+    } else if let Some(rest) = text.strip_prefix('+') {
+        (false, rest)
+    } else {
+        (false, text)
+    }
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` then `ParseUint`: sign, then `0x`, `0o`, `0b` or a
+/// leading `0` for octal. Returns canonical decimal text.
+fn parse_go_int(text: &str) -> Option<String> {
+    let (negative, rest) = split_sign(text);
+    if rest.is_empty() {
+        return None;
+    }
+    let lower = rest.to_ascii_lowercase();
+    let (digits, radix) = if let Some(d) = lower.strip_prefix("0x") {
+        (d.to_string(), 16)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (d.to_string(), 8)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (d.to_string(), 2)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (lower[1..].to_string(), 8)
+    } else {
+        (lower, 10)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    // Go parses into 64 bits; larger values are not integers to it (they may be floats).
+    let magnitude = u64::from_str_radix(&digits, radix).ok()?;
+    if negative {
+        if magnitude > i64::MAX as u64 + 1 {
+            return None;
+        }
+        if magnitude == 0 {
+            return Some("0".into());
+        }
+        return Some(format!("-{magnitude}"));
+    }
+    Some(magnitude.to_string())
+}
+
+fn radix_to_decimal(negative: bool, digits: &str, radix: u32) -> String {
+    match u128::from_str_radix(digits, radix) {
+        Ok(v) if negative && v != 0 => format!("-{v}"),
+        Ok(v) => v.to_string(),
+        Err(_) => digits.to_string(),
+    }
+}
+
+fn canonical_decimal(negative: bool, digits: &str) -> String {
+    let trimmed = digits.trim_start_matches('0');
+    let trimmed = if trimmed.is_empty() { "0" } else { trimmed };
+    if negative && trimmed != "0" { format!("-{trimmed}") } else { trimmed.to_string() }
+}
+
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`, shared by YAML 1.1 and 1.2.
+fn is_yaml_float(text: &str) -> bool {
+    let (_, rest) = split_sign(text);
+    let bytes = rest.as_bytes();
+    let mut i = 0;
+    let int_digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    i += int_digits;
+    let mut frac_digits = 0;
+    if i < bytes.len() && bytes[i] == b'.' {
+        i += 1;
+        frac_digits = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+        i += frac_digits;
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return false;
+    }
+    if i < bytes.len() && (bytes[i] == b'e' || bytes[i] == b'E') {
+        i += 1;
+        if i < bytes.len() && (bytes[i] == b'-' || bytes[i] == b'+') {
+            i += 1;
+        }
+        let exp = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if exp == 0 {
+            return false;
+        }
+        i += exp;
+    }
+    i == bytes.len()
+}
+
+/// A float's text in a form every YAML and JSON reader agrees on.
+fn canonical_float(text: &str) -> String {
+    let simple = {
+        let (_, rest) = split_sign(text);
+        let b = rest.as_bytes();
+        // `1.5`, `0.25`, `12.0`: digits, a dot and digits, no exponent, no leading zeros.
+        let dot = rest.find('.');
+        matches!(dot, Some(d) if d > 0 && d + 1 < b.len()
+            && b[..d].iter().all(u8::is_ascii_digit) && b[d + 1..].iter().all(u8::is_ascii_digit)
+            && !(d > 1 && b[0] == b'0'))
+    };
+    if simple {
+        return text.trim_start_matches('+').to_string();
+    }
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() => {
+            let s = format!("{v:?}");
+            if s.contains('.') || s.contains('e') || s.contains("inf") || s.contains("NaN") {
+                s
+            } else {
+                format!("{s}.0")
+            }
+        }
+        _ => text.to_string(),
+    }
+}
+
+/// A YAML node with its span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// Where the node was written ([`Span::SYNTHETIC`] for generated nodes).
+    pub span: Span,
+    /// The node's content.
+    pub value: NodeValue,
+}
+
+/// The content of a node.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeValue {
+    /// A scalar.
+    Scalar(Scalar),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping, in written order (keys unique after resolution; the loader rejects duplicates).
+    Map(Vec<(Node, Node)>),
+}
+
+impl Node {
+    /// A generated string node.
+    pub fn string(text: impl Into<String>) -> Node {
+        Node { span: Span::SYNTHETIC, value: NodeValue::Scalar(Scalar::string(text)) }
+    }
+
+    /// A generated scalar node that reads as the given resolved value.
+    pub fn resolved(value: &Resolved) -> Node {
+        let (text, style) = match value {
+            Resolved::Str(s) => (s.clone(), ScalarStyle::DoubleQuoted),
+            other => (other.to_text(), ScalarStyle::Plain),
+        };
+        Node { span: Span::SYNTHETIC, value: NodeValue::Scalar(Scalar { text, style, tag: None }) }
+    }
+
+    /// A generated boolean node.
+    pub fn bool(value: bool) -> Node {
+        Node::resolved(&Resolved::Bool(value))
+    }
+
+    /// A generated integer node.
+    pub fn int(value: i64) -> Node {
+        Node::resolved(&Resolved::Int(value.to_string()))
+    }
+
+    /// A generated mapping node.
+    pub fn map(entries: Vec<(Node, Node)>) -> Node {
+        Node { span: Span::SYNTHETIC, value: NodeValue::Map(entries) }
+    }
+
+    /// A generated mapping node from string keys.
+    pub fn map_of<K: Into<String>>(entries: impl IntoIterator<Item = (K, Node)>) -> Node {
+        Node::map(entries.into_iter().map(|(k, v)| (Node::string(k), v)).collect())
+    }
+
+    /// A generated sequence node.
+    pub fn seq(items: Vec<Node>) -> Node {
+        Node { span: Span::SYNTHETIC, value: NodeValue::Seq(items) }
+    }
+
+    /// The scalar, if this is one.
+    pub fn as_scalar(&self) -> Option<&Scalar> {
+        match &self.value {
+            NodeValue::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The text, if this is a scalar kubectl reads as a string.
+    pub fn as_str(&self) -> Option<&str> {
+        self.as_scalar().and_then(Scalar::as_str)
+    }
+
+    /// The mapping entries, if this is a mapping.
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.value {
+            NodeValue::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The mapping entries, mutably, if this is a mapping.
+    pub fn as_map_mut(&mut self) -> Option<&mut Vec<(Node, Node)>> {
+        match &mut self.value {
+            NodeValue::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The items, if this is a sequence.
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.value {
+            NodeValue::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a null scalar (kubectl's reading).
+    pub fn is_null(&self) -> bool {
+        matches!(&self.value, NodeValue::Scalar(s) if s.resolve() == Resolved::Null)
+    }
+
+    /// The map key as kubectl turns it into a JSON object key.
+    pub fn key_text(&self) -> String {
+        match &self.value {
+            NodeValue::Scalar(s) => s.resolve().to_text(),
+            NodeValue::Seq(_) => "[sequence]".to_string(),
+            NodeValue::Map(_) => "{mapping}".to_string(),
+        }
+    }
+
+    /// The value of `key` in a mapping (`None` if absent or not a mapping).
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map()?.iter().find(|(k, _)| k.key_matches(key)).map(|(_, v)| v)
+    }
+
+    /// The entry `(key node, value node)` of `key` in a mapping.
+    pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
+        self.as_map()?.iter().find(|(k, _)| k.key_matches(key)).map(|(k, v)| (k, v))
+    }
+
+    /// The value of `key` in a mapping, mutably.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
+        self.as_map_mut()?.iter_mut().find(|(k, _)| k.key_matches(key)).map(|(_, v)| v)
+    }
+
+    /// Follows a chain of mapping keys.
+    pub fn path(&self, keys: &[&str]) -> Option<&Node> {
+        keys.iter().try_fold(self, |node, key| node.get(key))
+    }
+
+    /// Follows a chain of mapping keys, mutably.
+    pub fn path_mut(&mut self, keys: &[&str]) -> Option<&mut Node> {
+        let mut node = self;
+        for key in keys {
+            node = node.get_mut(key)?;
+        }
+        Some(node)
+    }
+
+    /// Sets `key` to `value` in a mapping, replacing an existing entry in place or appending.
+    /// Does nothing on a non-mapping.
+    pub fn set(&mut self, key: &str, value: Node) {
+        if let Some(entries) = self.as_map_mut() {
+            if let Some(slot) = entries.iter_mut().find(|(k, _)| k.key_matches(key)) {
+                slot.1 = value;
+            } else {
+                entries.push((Node::string(key), value));
+            }
+        }
+    }
+
+    /// Removes `key` from a mapping, returning its value.
+    pub fn remove(&mut self, key: &str) -> Option<Node> {
+        let entries = self.as_map_mut()?;
+        let index = entries.iter().position(|(k, _)| k.key_matches(key))?;
+        Some(entries.remove(index).1)
+    }
+
+    /// The mapping at `key`, created (or replacing a null) if missing. `None` if `self` is
+    /// not a mapping or `key` holds something other than a mapping or null.
+    pub fn map_at(&mut self, key: &str) -> Option<&mut Node> {
+        let needs_new = match self.get(key) {
+            None => true,
+            Some(n) if n.is_null() => true,
+            Some(n) => n.as_map().is_none(),
+        };
+        if needs_new {
+            if self.get(key).is_some_and(|n| !n.is_null()) {
+                return None;
+            }
+            self.set(key, Node::map(Vec::new()));
+        }
+        self.get_mut(key)
+    }
+
+    /// The sequence items at `key`, created (or replacing a null) if missing.
+    pub fn seq_at(&mut self, key: &str) -> Option<&mut Vec<Node>> {
+        match self.get(key) {
+            None => self.set(key, Node::seq(Vec::new())),
+            Some(n) if n.is_null() => self.set(key, Node::seq(Vec::new())),
+            Some(n) if n.as_seq().is_none() => return None,
+            Some(_) => {}
+        }
+        match &mut self.get_mut(key)?.value {
+            NodeValue::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    fn key_matches(&self, key: &str) -> bool {
+        match &self.value {
+            // Fast path: most keys are plain strings.
+            NodeValue::Scalar(s) if s.text == key => s.as_str().is_some() || s.resolve().to_text() == key,
+            NodeValue::Scalar(s) => s.style == ScalarStyle::Plain && s.resolve().to_text() == key,
+            _ => false,
+        }
+    }
+
+    /// Counts the nodes in this subtree (for size budgets).
+    pub fn count_nodes(&self) -> usize {
+        match &self.value {
+            NodeValue::Scalar(_) => 1,
+            NodeValue::Seq(items) => 1 + items.iter().map(Node::count_nodes).sum::<usize>(),
+            NodeValue::Map(entries) => {
+                1 + entries.iter().map(|(k, v)| k.count_nodes() + v.count_nodes()).sum::<usize>()
+            }
+        }
+    }
+}
+
+/// One YAML document of one file.
+#[derive(Clone, Debug)]
+pub struct Document {
+    /// The file it came from.
+    pub file: crate::source::FileId,
+    /// 0-based index of the document in its file.
+    pub index: usize,
+    /// The root node.
+    pub root: Node,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain(text: &str) -> Scalar {
+        Scalar { text: text.into(), style: ScalarStyle::Plain, tag: None }
+    }
+
+    #[test]
+    fn kubectl_reads_yaml11_booleans_and_octals() {
+        assert_eq!(plain("on").resolve(), Resolved::Bool(true));
+        assert_eq!(plain("y").resolve(), Resolved::Bool(true));
+        assert_eq!(plain("OFF").resolve(), Resolved::Bool(false));
+        assert_eq!(plain("0777").resolve(), Resolved::Int("511".into()));
+        assert_eq!(plain("0x1F").resolve(), Resolved::Int("31".into()));
+        assert_eq!(plain("0b101").resolve(), Resolved::Int("5".into()));
+        assert_eq!(plain("1_000").resolve(), Resolved::Int("1000".into()));
+        assert_eq!(plain("-12").resolve(), Resolved::Int("-12".into()));
+        assert_eq!(plain("1.5").resolve(), Resolved::Float("1.5".into()));
+        assert_eq!(plain("1e3").resolve(), Resolved::Float("1000.0".into()));
+        assert_eq!(plain("~").resolve(), Resolved::Null);
+        assert_eq!(plain("2001-12-14").resolve(), Resolved::Str("2001-12-14".into()));
+        assert_eq!(plain("v1.2").resolve(), Resolved::Str("v1.2".into()));
+    }
+
+    #[test]
+    fn ambiguity_is_where_yaml11_and_yaml12_differ() {
+        for text in ["on", "yes", "n", "0777", "1_000", "0b11"] {
+            assert!(plain(text).is_ambiguous(), "{text}");
+        }
+        for text in ["true", "5432", "hello", "1.5", "null", "0o17", "0x10"] {
+            assert!(!plain(text).is_ambiguous(), "{text}");
+        }
+        let quoted = Scalar { text: "on".into(), style: ScalarStyle::DoubleQuoted, tag: None };
+        assert!(!quoted.is_ambiguous());
+        assert_eq!(quoted.as_str(), Some("on"));
+    }
+
+    #[test]
+    fn str_tag_forces_a_string() {
+        let s = Scalar { text: "0777".into(), style: ScalarStyle::Plain, tag: Some("tag:yaml.org,2002:str".into()) };
+        assert_eq!(s.resolve(), Resolved::Str("0777".into()));
+    }
+}
