@@ -1,2 +1,37 @@
-//! placeholder
-fn main() {}
+//! The `kubectl-connections` binary: parse the command line, run a command, map the outcome
+//! to the exit-code contract (0 success, 1 findings, 2 operational failure). Thin on purpose:
+//! the work happens in `commands`, the core and the loader.
+
+mod cli;
+mod commands;
+mod report;
+mod settings;
+
+use clap::Parser as _;
+use cli::{Cli, Command};
+use commands::{Failure, Outcome};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result: Result<Outcome, Failure> = match &cli.command {
+        Command::Validate(args) => commands::validate::run(args),
+        Command::Render(args) => commands::render::run(args),
+        Command::Explain(args) => commands::explain::run(args),
+        Command::Crd => commands::print_stdout(&connections_core::crd::crds_yaml()).map(|_| Outcome::Success),
+    };
+    match result {
+        Ok(outcome) => outcome.into(),
+        Err(Failure(message)) => {
+            commands::print_stderr(&format!("error: {message}\n"));
+            Outcome::Failure.into()
+        }
+    }
+}

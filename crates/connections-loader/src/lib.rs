@@ -1,1 +1,165 @@
-//! placeholder
+//! The read and write side of kubectl-connections: walk a repository, read and parse every
+//! YAML/JSON file into spanned documents, and write rendered output atomically.
+//!
+//! This crate owns the filesystem; the core stays pure. Problems with individual files (a
+//! permission error, invalid UTF-8, a file over the size limit, a symlink out of the tree)
+//! are findings, not errors: the run goes on and reports them all. Only a root that cannot be
+//! read at all is an error.
+
+pub mod walk;
+pub mod write;
+pub mod yaml;
+
+use connections_core::checks::Check;
+use connections_core::diagnostic::Diagnostic;
+use connections_core::source::{FileId, SourceFile, SourceMap, Span};
+use connections_core::syntax::Document;
+use std::path::{Path, PathBuf};
+
+/// Default limit on the size of one input file.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
+
+/// How to read a repository.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Files larger than this are refused with a finding.
+    pub max_file_size: u64,
+    /// A folder never to read (the output folder).
+    pub exclude: Option<PathBuf>,
+    /// Parser limits.
+    pub limits: yaml::Limits,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions { max_file_size: DEFAULT_MAX_FILE_SIZE, exclude: None, limits: yaml::Limits::default() }
+    }
+}
+
+/// A read repository.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Every file that was read (or tried), with its text.
+    pub sources: SourceMap,
+    /// Every document, in file order, then document order.
+    pub documents: Vec<Document>,
+    /// Findings of reading and parsing.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Bytes read.
+    pub bytes: u64,
+}
+
+impl Loaded {
+    /// Whether some input could not be read at all (the run then exits with code 2).
+    pub fn has_unreadable_input(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.check == Check::UnreadableInput)
+    }
+}
+
+/// Why a repository could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The root does not exist or cannot be read.
+    #[error("cannot read {}: {reason}", path.display())]
+    Root {
+        /// The root.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+enum FileResult {
+    Parsed { text: String, documents: Vec<Document>, diagnostics: Vec<Diagnostic> },
+    Problem { text: String, check: Check, message: String, offset: u32, label: &'static str },
+}
+
+fn read_one(path: &Path, file: FileId, options: &LoadOptions) -> FileResult {
+    let problem = |message: String| FileResult::Problem {
+        text: String::new(),
+        check: Check::UnreadableInput,
+        message,
+        offset: 0,
+        label: "not read",
+    };
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.len() > options.max_file_size => {
+            return problem(format!(
+                "this file is {} bytes, over the limit of {} bytes; it is not read (raise it with --max-file-size)",
+                meta.len(),
+                options.max_file_size
+            ));
+        }
+        Ok(_) => {}
+        Err(e) => return problem(format!("this file cannot be read: {}", walk::io_reason(Some(&e)))),
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => return problem(format!("this file cannot be read: {}", walk::io_reason(Some(&e)))),
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            // Offsets of the lossy text match the original up to the first bad byte.
+            return FileResult::Problem {
+                text,
+                check: Check::YamlSyntax,
+                message: format!("this file is not valid UTF-8 (invalid byte at offset {at}); YAML must be UTF-8"),
+                offset: at as u32,
+                label: "invalid UTF-8",
+            };
+        }
+    };
+    // A byte order mark is allowed at the start; saphyr skips it, spans stay byte offsets.
+    let lines = connections_core::source::LineIndex::new(&text);
+    let (documents, diagnostics) = yaml::parse(file, &text, &lines, options.limits);
+    FileResult::Parsed { text, documents, diagnostics }
+}
+
+/// Reads every manifest under `root`.
+pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
+    if let Err(e) = std::fs::metadata(root) {
+        return Err(LoadError::Root { path: root.to_path_buf(), reason: walk::io_reason(Some(&e)) });
+    }
+    let entries = walk::walk(root, options.exclude.as_deref());
+    let mut loaded = Loaded::default();
+    for entry in entries {
+        match entry {
+            walk::Entry::Problem { relative, kind, detail } => {
+                let file = loaded.sources.add(SourceFile::new(relative.clone(), String::new()));
+                let check = match kind {
+                    walk::ProblemKind::Unreadable => Check::UnreadableInput,
+                    walk::ProblemKind::Skipped => Check::SkippedInput,
+                };
+                loaded.diagnostics.push(
+                    Diagnostic::new(check, Span::new(file, 0, 0), format!("`{relative}` {detail}")).label("not read"),
+                );
+            }
+            walk::Entry::File { path, relative } => {
+                let file = FileId(loaded.sources.len() as u32);
+                match read_one(&path, file, options) {
+                    FileResult::Parsed { text, documents, diagnostics } => {
+                        loaded.bytes += text.len() as u64;
+                        loaded.sources.add(SourceFile::new(relative, text));
+                        loaded.documents.extend(documents);
+                        loaded.diagnostics.extend(diagnostics);
+                    }
+                    FileResult::Problem { text, check, message, offset, label } => {
+                        loaded.sources.add(SourceFile::new(relative, text));
+                        loaded.diagnostics.push(Diagnostic::new(check, Span::new(file, offset, offset), message).label(label));
+                    }
+                }
+            }
+        }
+    }
+    Ok(loaded)
+}
+
+/// Parses one in-memory text as a file (for tests and the KRM function).
+pub fn load_text(sources: &mut SourceMap, relative: &str, text: &str) -> (Vec<Document>, Vec<Diagnostic>) {
+    let file = sources.add(SourceFile::new(relative, text));
+    let source = sources.get(file).expect("just added");
+    yaml::parse(file, &source.text, &source.lines, yaml::Limits::default())
+}

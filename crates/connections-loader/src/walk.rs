@@ -1,0 +1,180 @@
+//! Walking the repository: which files are read, in which order, and what is skipped and why.
+//!
+//! The walk is sorted by file name (so order never depends on the filesystem), skips hidden
+//! entries (`.git`, `.github`), rendered output folders (they carry `.connections/`) and Helm
+//! charts (templates are not YAML), and never follows a symlink out of the repository or into
+//! a loop. Every skip that could surprise a user becomes a finding.
+
+use std::path::{Path, PathBuf};
+
+/// A file to read, or a finding about one that will not be read.
+#[derive(Debug)]
+pub enum Entry {
+    /// A YAML or JSON file: its path on disk and its path relative to the root.
+    File {
+        /// Path on disk.
+        path: PathBuf,
+        /// Path relative to the root, with `/` separators.
+        relative: String,
+    },
+    /// A path that could not or should not be read.
+    Problem {
+        /// Path relative to the root.
+        relative: String,
+        /// Error or deliberate skip.
+        kind: ProblemKind,
+        /// What happened, completing "`path` ...".
+        detail: String,
+    },
+}
+
+/// Why a path was not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// An error: unreadable, a symlink out of the tree or in a loop.
+    Unreadable,
+    /// Deliberately skipped (a Helm chart, rendered output).
+    Skipped,
+}
+
+/// Whether a file name has an extension we read.
+pub fn is_manifest(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json")
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let mut out = String::new();
+    for (i, part) in rel.components().enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        out.push_str(&part.as_os_str().to_string_lossy());
+    }
+    if out.is_empty() {
+        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    } else {
+        out
+    }
+}
+
+/// Lists the files under `root` in sorted order. `exclude` is a folder never to enter (the
+/// output folder).
+pub fn walk(root: &Path, exclude: Option<&Path>) -> Vec<Entry> {
+    let mut out = Vec::new();
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    if root.is_file() {
+        out.push(Entry::File { path: root.to_path_buf(), relative: relative(root.parent().unwrap_or(root), root) });
+        return out;
+    }
+    let excluded = exclude.and_then(|e| e.canonicalize().ok());
+    let mut walker = walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter();
+    while let Some(next) = walker.next() {
+        let entry = match next {
+            Ok(entry) => entry,
+            Err(error) => {
+                let rel = error.path().map(|p| relative(root, p)).unwrap_or_default();
+                out.push(Entry::Problem {
+                    relative: rel,
+                    kind: ProblemKind::Unreadable,
+                    detail: format!("cannot be read: {}", io_reason(error.io_error())),
+                });
+                continue;
+            }
+        };
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy();
+        if entry.depth() > 0 && name.starts_with('.') {
+            if entry.file_type().is_dir() {
+                walker.skip_current_dir();
+            }
+            continue;
+        }
+        let rel = relative(root, path);
+        if entry.file_type().is_dir() {
+            if entry.depth() == 0 {
+                continue;
+            }
+            if excluded.as_deref().is_some_and(|e| path.canonicalize().ok().as_deref() == Some(e)) {
+                walker.skip_current_dir();
+                continue;
+            }
+            if path.join(".connections").is_dir() {
+                out.push(Entry::Problem {
+                    relative: rel,
+                    kind: ProblemKind::Skipped,
+                    detail: "holds rendered output of kubectl-connections (it has a `.connections/` folder), so it is not read as input".into(),
+                });
+                walker.skip_current_dir();
+                continue;
+            }
+            if path.join("Chart.yaml").is_file() {
+                out.push(Entry::Problem {
+                    relative: rel,
+                    kind: ProblemKind::Skipped,
+                    detail: "is a Helm chart (it has a Chart.yaml); its templates are not YAML until `helm template` renders them, so it is not read".into(),
+                });
+                walker.skip_current_dir();
+            }
+            continue;
+        }
+        if entry.file_type().is_symlink() {
+            symlink(&canonical_root, path, rel, &mut out);
+            continue;
+        }
+        if entry.file_type().is_file() && is_manifest(&name) {
+            out.push(Entry::File { path: path.to_path_buf(), relative: rel });
+        }
+    }
+    out
+}
+
+/// A symlink is read only when it is a file inside the repository; a link to a folder is not
+/// followed (its target is walked anyway if it is inside), so loops cannot happen.
+fn symlink(canonical_root: &Path, path: &Path, rel: String, out: &mut Vec<Entry>) {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    match path.canonicalize() {
+        Err(error) => {
+            let detail = if error.raw_os_error() == Some(40) {
+                "is a symlink loop".to_string()
+            } else {
+                format!("is a symlink that cannot be followed: {}", io_reason(Some(&error)))
+            };
+            if is_manifest(&name) || error.raw_os_error() == Some(40) {
+                out.push(Entry::Problem { relative: rel, kind: ProblemKind::Unreadable, detail });
+            }
+        }
+        Ok(target) if !target.starts_with(canonical_root) => {
+            out.push(Entry::Problem {
+                relative: rel,
+                kind: ProblemKind::Unreadable,
+                detail: format!(
+                    "is a symlink to {}, outside the repository; it is not followed",
+                    target.display()
+                ),
+            });
+        }
+        Ok(target) if target.is_file() => {
+            if is_manifest(&name) {
+                out.push(Entry::File { path: path.to_path_buf(), relative: rel });
+            }
+        }
+        Ok(_) => {}
+    }
+}
+
+/// An I/O error in a few words, without the path (the finding names the file).
+pub fn io_reason(error: Option<&std::io::Error>) -> String {
+    match error {
+        None => "unknown error".into(),
+        Some(e) => match e.kind() {
+            std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+            std::io::ErrorKind::NotFound => "not found".into(),
+            _ => {
+                let text = e.to_string();
+                text.split(" (os error").next().unwrap_or(&text).to_lowercase()
+            }
+        },
+    }
+}

@@ -1,0 +1,380 @@
+//! YAML (and JSON) text to spanned node trees, from saphyr-parser's event stream.
+//!
+//! We build the tree ourselves rather than take saphyr's because we need four things its
+//! loaders do not give together: byte spans on every node (saphyr's markers count characters),
+//! duplicate mapping keys as errors, YAML 1.1 merge keys (`<<`, which kubectl honours), and a
+//! hard budget on alias expansion and nesting so that a hostile file (the "billion laughs"
+//! alias bomb, 10,000 nested brackets) is refused quickly in bounded memory.
+
+use connections_core::checks::Check;
+use connections_core::diagnostic::Diagnostic;
+use connections_core::source::{FileId, LineIndex, Span};
+use connections_core::syntax::{Document, Node, NodeValue, Scalar, ScalarStyle};
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle as SaphyrStyle};
+use std::collections::{HashMap, HashSet};
+
+/// Deepest nesting of collections accepted (Kubernetes objects rarely exceed 30).
+pub const MAX_DEPTH: usize = 256;
+
+/// Parsing limits.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Deepest nesting of collections.
+    pub max_depth: usize,
+    /// Nodes that aliases may add per file, beyond this many per input byte.
+    pub alias_nodes_base: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_depth: MAX_DEPTH, alias_nodes_base: 100_000 }
+    }
+}
+
+/// Converts saphyr markers (line and character column) into byte offsets.
+struct Offsets<'t> {
+    text: &'t str,
+    ascii: bool,
+    lines: &'t LineIndex,
+}
+
+impl Offsets<'_> {
+    fn byte(&self, marker: &Marker) -> u32 {
+        if self.ascii {
+            return (marker.index() as u32).min(self.text.len() as u32);
+        }
+        let Some(start) = self.lines.line_start(marker.line()) else {
+            return self.text.len() as u32;
+        };
+        let line = &self.text[start as usize..];
+        let within = line.char_indices().nth(marker.col()).map_or(line.len(), |(i, _)| i);
+        start + within as u32
+    }
+}
+
+enum Frame {
+    Seq { start: u32, anchor: usize, items: Vec<Node> },
+    Map { start: u32, anchor: usize, entries: Vec<(Node, Node)>, key: Option<Node>, seen: KeySet },
+}
+
+/// Keys seen in one mapping, for duplicate detection (linear for small maps).
+#[derive(Default)]
+struct KeySet {
+    set: Option<HashSet<String>>,
+    small: Vec<String>,
+}
+
+impl KeySet {
+    /// Inserts; returns false when the key was already there.
+    fn insert(&mut self, key: String) -> bool {
+        if let Some(set) = &mut self.set {
+            return set.insert(key);
+        }
+        if self.small.contains(&key) {
+            return false;
+        }
+        self.small.push(key);
+        if self.small.len() > 16 {
+            self.set = Some(self.small.drain(..).collect());
+        }
+        true
+    }
+}
+
+struct Builder<'t> {
+    file: FileId,
+    offsets: Offsets<'t>,
+    limits: Limits,
+    stack: Vec<Frame>,
+    root: Option<Node>,
+    anchors: HashMap<usize, (Node, usize)>,
+    alias_budget: usize,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Stops the parse of a file (after a syntax error or a broken limit).
+struct Abort;
+
+impl Builder<'_> {
+    fn span(&self, start: u32, end: u32) -> Span {
+        Span::new(self.file, start, end)
+    }
+
+    fn error(&mut self, check: Check, start: u32, message: String, label: &str) -> Abort {
+        self.diagnostics.push(Diagnostic::new(check, self.span(start, start), message).label(label));
+        Abort
+    }
+
+    fn register(&mut self, anchor: usize, node: &Node) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, (node.clone(), node.count_nodes()));
+        }
+    }
+
+    fn push_value(&mut self, node: Node) -> Result<(), Abort> {
+        let Some(top) = self.stack.last_mut() else {
+            self.root = Some(node);
+            return Ok(());
+        };
+        match top {
+            Frame::Seq { items, .. } => items.push(node),
+            Frame::Map { entries, key, seen, .. } => match key.take() {
+                None => {
+                    let text = node.key_text();
+                    // Merge keys may repeat only as duplicates, which is an error too.
+                    if !seen.insert(text.clone()) {
+                        let first = entries.iter().find(|(k, _)| k.key_text() == text).map(|(k, _)| k.span);
+                        let mut d = Diagnostic::new(
+                            Check::DuplicateKey,
+                            node.span,
+                            format!("mapping key `{text}` appears twice"),
+                        )
+                        .label("duplicate key")
+                        .help("YAML forbids duplicate keys and readers disagree about which one wins; keep one");
+                        if let Some(first) = first {
+                            d = d.related(first, "first occurrence");
+                        }
+                        self.diagnostics.push(d);
+                    }
+                    *key = Some(node);
+                }
+                Some(k) => entries.push((k, node)),
+            },
+        }
+        Ok(())
+    }
+
+    fn event(&mut self, event: Event<'_>, span: saphyr_parser::Span) -> Result<(), Abort> {
+        let start = self.offsets.byte(&span.start);
+        let end = self.offsets.byte(&span.end);
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                let style = match style {
+                    SaphyrStyle::Plain => ScalarStyle::Plain,
+                    SaphyrStyle::SingleQuoted => ScalarStyle::SingleQuoted,
+                    SaphyrStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
+                    SaphyrStyle::Literal => ScalarStyle::Literal,
+                    SaphyrStyle::Folded => ScalarStyle::Folded,
+                };
+                let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
+                let node = Node {
+                    span: self.span(start, end),
+                    value: NodeValue::Scalar(Scalar { text: text.into_owned(), style, tag }),
+                };
+                self.register(anchor, &node);
+                self.push_value(node)
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if self.stack.len() >= self.limits.max_depth {
+                    return Err(self.error(
+                        Check::YamlSyntax,
+                        start,
+                        format!("nesting deeper than {} levels; refusing to read further", self.limits.max_depth),
+                        "too deep",
+                    ));
+                }
+                let frame = if matches!(event, Event::SequenceStart(..)) {
+                    Frame::Seq { start, anchor, items: Vec::new() }
+                } else {
+                    Frame::Map { start, anchor, entries: Vec::new(), key: None, seen: KeySet::default() }
+                };
+                self.stack.push(frame);
+                Ok(())
+            }
+            Event::SequenceEnd => {
+                let Some(Frame::Seq { start, anchor, items }) = self.stack.pop() else { return Ok(()) };
+                let node = Node { span: self.span(start, end.max(start)), value: NodeValue::Seq(items) };
+                self.register(anchor, &node);
+                self.push_value(node)
+            }
+            Event::MappingEnd => {
+                let Some(Frame::Map { start, anchor, entries, .. }) = self.stack.pop() else { return Ok(()) };
+                let entries = self.merge(entries);
+                let node = Node { span: self.span(start, end.max(start)), value: NodeValue::Map(entries) };
+                self.register(anchor, &node);
+                self.push_value(node)
+            }
+            Event::Alias(id) => {
+                let Some((node, size)) = self.anchors.get(&id) else {
+                    return Err(self.error(Check::YamlSyntax, start, "alias to an unknown anchor".into(), "unknown anchor"));
+                };
+                if *size > self.alias_budget {
+                    return Err(self.error(
+                        Check::YamlSyntax,
+                        start,
+                        "aliases expand to too many nodes (a YAML alias bomb?); refusing to read this file".into(),
+                        "alias expansion over the limit",
+                    ));
+                }
+                self.alias_budget -= *size;
+                let mut node = node.clone();
+                node.span = self.span(start, end);
+                self.push_value(node)
+            }
+            Event::DocumentStart(_) | Event::DocumentEnd | Event::StreamStart | Event::StreamEnd | Event::Nothing => {
+                Ok(())
+            }
+        }
+    }
+
+    /// Applies YAML 1.1 merge keys (`<<: *base` or `<<: [*a, *b]`): merged entries never
+    /// override keys written in the mapping, and earlier merge sources win over later ones.
+    fn merge(&mut self, entries: Vec<(Node, Node)>) -> Vec<(Node, Node)> {
+        let is_merge = |k: &Node| {
+            matches!(&k.value, NodeValue::Scalar(s) if s.text == "<<" && s.style == ScalarStyle::Plain)
+        };
+        if !entries.iter().any(|(k, _)| is_merge(k)) {
+            return entries;
+        }
+        let mut own = Vec::with_capacity(entries.len());
+        let mut sources = Vec::new();
+        for (k, v) in entries {
+            if is_merge(&k) {
+                match v.value {
+                    NodeValue::Map(m) => sources.push(m),
+                    NodeValue::Seq(items) => {
+                        for item in items {
+                            match item.value {
+                                NodeValue::Map(m) => sources.push(m),
+                                _ => self.diagnostics.push(
+                                    Diagnostic::new(Check::YamlSyntax, item.span, "a merge key (`<<`) takes mappings only")
+                                        .label("not a mapping"),
+                                ),
+                            }
+                        }
+                    }
+                    _ => self.diagnostics.push(
+                        Diagnostic::new(Check::YamlSyntax, v.span, "a merge key (`<<`) takes a mapping or a list of mappings")
+                            .label("not a mapping"),
+                    ),
+                }
+            } else {
+                own.push((k, v));
+            }
+        }
+        let mut present: HashSet<String> = own.iter().map(|(k, _)| k.key_text()).collect();
+        for source in sources {
+            for (k, v) in source {
+                if present.insert(k.key_text()) {
+                    own.push((k, v));
+                }
+            }
+        }
+        own
+    }
+}
+
+/// Parses every document of one file. Syntax errors end the file's parse; documents before the
+/// error are kept (kubectl would refuse the file, and the finding says so).
+pub fn parse(file: FileId, text: &str, lines: &LineIndex, limits: Limits) -> (Vec<Document>, Vec<Diagnostic>) {
+    let mut builder = Builder {
+        file,
+        offsets: Offsets { text, ascii: text.is_ascii(), lines },
+        limits,
+        stack: Vec::new(),
+        root: None,
+        anchors: HashMap::new(),
+        alias_budget: limits.alias_nodes_base.saturating_add(text.len().saturating_mul(4)),
+        diagnostics: Vec::new(),
+    };
+    let mut documents = Vec::new();
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        let Some(next) = parser.next() else { break };
+        match next {
+            Ok((Event::DocumentEnd, _)) => {
+                let root = builder.root.take().unwrap_or_else(|| Node::resolved(&connections_core::syntax::Resolved::Null));
+                documents.push(Document { file, index: documents.len(), root });
+                builder.anchors.clear();
+            }
+            Ok((Event::StreamEnd, _)) => break,
+            Ok((event, span)) => {
+                if builder.event(event, span).is_err() {
+                    break;
+                }
+            }
+            Err(error) => {
+                let offset = builder.offsets.byte(error.marker());
+                let message = error.info().to_string();
+                builder.diagnostics.push(
+                    Diagnostic::new(Check::YamlSyntax, Span::new(file, offset, offset), format!("invalid YAML: {message}"))
+                        .label(message),
+                );
+                break;
+            }
+        }
+    }
+    (documents, builder.diagnostics)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> (Vec<Document>, Vec<Diagnostic>) {
+        parse(FileId(0), text, &LineIndex::new(text), Limits::default())
+    }
+
+    #[test]
+    fn spans_are_byte_offsets() {
+        let text = "a: näme\nb: [x, \"y\"]\n";
+        let (docs, diags) = parse_str(text);
+        assert!(diags.is_empty(), "{diags:?}");
+        let root = &docs[0].root;
+        let b = root.get("b").unwrap().as_seq().unwrap();
+        let y = &b[1];
+        assert_eq!(&text[y.span.start as usize..y.span.end as usize], "\"y\"");
+        let a = root.get("a").unwrap();
+        assert_eq!(&text[a.span.start as usize..a.span.end as usize], "näme");
+    }
+
+    #[test]
+    fn multi_document_and_empty_documents() {
+        let (docs, diags) = parse_str("---\na: 1\n---\n# only a comment\n---\nb: 2\n");
+        assert!(diags.is_empty());
+        assert_eq!(docs.len(), 3);
+        assert!(docs[1].root.is_null());
+        assert_eq!(docs[2].index, 2);
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors_with_both_locations() {
+        let (_, diags) = parse_str("data:\n  host: a\n  host: b\n");
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].check, Check::DuplicateKey);
+        assert_eq!(diags[0].related.len(), 1);
+    }
+
+    #[test]
+    fn merge_keys_follow_yaml11() {
+        let (docs, diags) = parse_str("base: &b {x: 1, z: 2}\nuse:\n  <<: *b\n  z: 3\n");
+        assert!(diags.is_empty(), "{diags:?}");
+        let use_ = docs[0].root.get("use").unwrap();
+        assert_eq!(use_.get("x").unwrap().as_scalar().unwrap().text, "1");
+        assert_eq!(use_.get("z").unwrap().as_scalar().unwrap().text, "3");
+    }
+
+    #[test]
+    fn alias_bomb_is_refused_quickly() {
+        let bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\nh: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\ni: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+        let started = std::time::Instant::now();
+        let (_, diags) = parse_str(bomb);
+        assert!(started.elapsed().as_secs_f64() < 1.0);
+        assert!(diags.iter().any(|d| d.message.contains("alias")), "{diags:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let text = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let (_, diags) = parse_str(&text);
+        // saphyr's own recursion limit or ours, whichever comes first: a finding, not a crash.
+        assert!(diags.iter().any(|d| d.check == Check::YamlSyntax), "{diags:?}");
+    }
+
+    #[test]
+    fn syntax_errors_keep_earlier_documents() {
+        let (docs, diags) = parse_str("a: 1\n---\nb: [unclosed\n");
+        assert_eq!(docs.len(), 1);
+        assert_eq!(diags[0].check, Check::YamlSyntax);
+    }
+}

@@ -1,0 +1,174 @@
+//! The command line, as clap types. Nothing past `settings` sees these types.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const ABOUT: &str = "Check, render and describe connections (databases, buckets, git, registries, clusters) for GitOps";
+
+const LONG_ABOUT: &str = "\
+kubectl-connections reads a Git repository of Kubernetes manifests that declare connections
+(connections.dev Connections, KubeDirector clusters, Polyaxon agent configs, KubeETL
+Connections, Loft clusters), checks that every referenced Secret, ConfigMap, key and cluster
+exists before anything is applied, and renders the objects Argo CD or Flux apply.
+
+Run it as `kubectl connections ...` (installed on PATH as kubectl-connections) or directly.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  # Check a repository; exit code 1 if anything is broken
+  kubectl connections validate ./deploy
+
+  # Render into a folder for Argo CD or Flux (atomic; refuses to write on an error)
+  kubectl connections render ./deploy --out ./rendered
+
+  # Why did a check fire?
+  kubectl connections explain dangling-secret-ref
+
+Exit codes: 0 success, 1 findings at or above --fail-on, 2 usage or operational error.";
+
+/// kubectl-connections: one model for connections on Kubernetes.
+#[derive(Debug, Parser)]
+#[command(name = "kubectl-connections", bin_name = "kubectl connections", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check every reference, key and name in a repository.
+    #[command(after_help = "\
+Examples:
+  kubectl connections validate                      # the current folder
+  kubectl connections validate deploy/ -n team-a    # objects without a namespace are in team-a
+  kubectl connections validate --output-format github   # annotations in GitHub Actions
+  kubectl connections validate --output-format json | jq '.summary'
+
+Exit codes: 0 clean, 1 findings at or above --fail-on (default: error), 2 unreadable input.")]
+    Validate(ValidateArgs),
+    /// Render a repository into manifests (a folder with kustomization.yaml, or a stream).
+    #[command(after_help = "\
+What is written (--out DIR):
+  DIR/kustomization.yaml             lists every object file
+  DIR/<namespace>/<kind>-<name>.yaml one object per file; cluster-scoped ones under _cluster/
+  DIR/.connections/manifest          the files render wrote; a later render removes only these
+
+Input objects pass through (namespace made explicit), workloads annotated
+`connections.dev/use: a, b` get the connections' env and volumes, and every Connection gets a
+`<name>-connection` ConfigMap with its settings. Build configuration (kustomization.yaml,
+Kptfile) and Loft ClusterConnect objects are read but not written.
+
+Render runs every check first and writes nothing if one fails. The write is atomic: on any
+failure DIR is left as it was.
+
+Examples:
+  kubectl connections render deploy/ --out rendered/
+  kubectl connections render deploy/ --stdout | kubectl apply --dry-run=client -f -")]
+    Render(RenderArgs),
+    /// Explain a check: what it finds, why it matters, an example and the fix.
+    #[command(after_help = "Run without an id to list every check.")]
+    Explain(ExplainArgs),
+    /// Print the CustomResourceDefinitions of Connection and ConnectionType.
+    #[command(after_help = "Install them with: kubectl connections crd | kubectl apply -f -")]
+    Crd,
+}
+
+/// Where and how to read a repository.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Input")]
+pub struct InputArgs {
+    /// The repository (or a single file) to read.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub path: PathBuf,
+    /// Namespace of namespaced objects that do not name one (as `kubectl apply -n`).
+    #[arg(short = 'n', long = "namespace", value_name = "NAMESPACE", default_value = "default")]
+    pub namespace: String,
+    /// Largest input file read, in bytes; larger files are reported, not read.
+    #[arg(long, value_name = "BYTES", default_value_t = connections_loader::DEFAULT_MAX_FILE_SIZE)]
+    pub max_file_size: u64,
+}
+
+/// How findings are shown.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Findings")]
+pub struct ReportArgs {
+    /// Format of findings.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub output_format: OutputFormat,
+    /// Lowest severity that makes the run fail (exit code 1).
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// When to use colour in human output (`NO_COLOR` is honoured).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    /// Input.
+    pub input: InputArgs,
+    #[command(flatten)]
+    /// Findings.
+    pub report: ReportArgs,
+}
+
+/// `render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    /// Input.
+    pub input: InputArgs,
+    /// Write the output into this folder (replaced atomically; must be outside PATH).
+    #[arg(long, value_name = "DIR", required_unless_present = "stdout", conflicts_with = "stdout", help_heading = "Output")]
+    pub out: Option<PathBuf>,
+    /// Print every object as one multi-document YAML stream instead.
+    #[arg(long, help_heading = "Output")]
+    pub stdout: bool,
+    #[command(flatten)]
+    /// Findings.
+    pub report: ReportArgs,
+}
+
+/// `explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A check id, such as `dangling-secret-ref`.
+    pub id: Option<String>,
+}
+
+/// Formats of findings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// For people: the source line, underlined.
+    Human,
+    /// `{"diagnostics":[...],"summary":{...}}`.
+    Json,
+    /// GitHub Actions workflow annotations.
+    Github,
+}
+
+/// Severity thresholds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Fail on errors only.
+    Error,
+    /// Fail on warnings and errors.
+    Warning,
+    /// Never fail because of findings.
+    Never,
+}
+
+/// Colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// When the output is a terminal and `NO_COLOR` is not set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}

@@ -1,0 +1,101 @@
+//! The subcommands, and the pipeline they share: load, lower, check.
+
+pub mod explain;
+pub mod render;
+pub mod validate;
+
+use crate::report;
+use crate::settings::{Input, Reporting};
+use connections_core::diagnostic::{self, Diagnostic, Severity};
+use connections_core::{Analysis, analyse, validate::Offline};
+use connections_loader::Loaded;
+use std::io::Write as _;
+use std::process::ExitCode;
+
+/// How a command ended, mapped to the exit-code contract (DESIGN.md §7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// 0: success, nothing at or above the failing severity.
+    Success,
+    /// 1: findings at or above the failing severity.
+    Findings,
+    /// 2: usage error, unreadable input, or another operational failure.
+    Failure,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(outcome: Outcome) -> ExitCode {
+        ExitCode::from(match outcome {
+            Outcome::Success => 0,
+            Outcome::Findings => 1,
+            Outcome::Failure => 2,
+        })
+    }
+}
+
+/// An operational failure: printed as `error: ...` on stderr, exit code 2.
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+/// A loaded and checked repository, with every finding sorted.
+pub struct Checked {
+    /// What was read.
+    pub loaded: Loaded,
+    /// The model.
+    pub analysis: Analysis,
+}
+
+/// Loads and checks the repository.
+pub fn check(input: &Input) -> Result<Checked, Failure> {
+    let mut loaded = connections_loader::load(&input.root, &input.load)?;
+    let documents = std::mem::take(&mut loaded.documents);
+    let mut analysis = analyse(documents, &input.lower, &Offline);
+    analysis.diagnostics.append(&mut loaded.diagnostics);
+    diagnostic::sort(&mut analysis.diagnostics);
+    Ok(Checked { loaded, analysis })
+}
+
+/// The outcome the findings call for.
+pub fn judge(diagnostics: &[Diagnostic], loaded: &Loaded, settings: &Reporting) -> Outcome {
+    if diagnostics.iter().any(|d| d.check == connections_core::checks::Check::UnreadableInput) || loaded.has_unreadable_input() {
+        return Outcome::Failure;
+    }
+    match settings.fail_on {
+        Some(threshold) if diagnostics.iter().any(|d| d.severity >= threshold) => Outcome::Findings,
+        _ => Outcome::Success,
+    }
+}
+
+/// Whether any finding is an error.
+pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(|d| d.severity == Severity::Error)
+}
+
+/// Formats findings.
+pub fn format_findings(checked: &Checked, input: &Input, settings: &Reporting, diagnostics: &[Diagnostic]) -> String {
+    let ctx = report::Context { sources: &checked.loaded.sources, root: &input.root };
+    let mut out = String::new();
+    report::write(&ctx, settings, diagnostics, &mut out);
+    out
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+pub fn print_stdout(text: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure(format!("cannot write to standard output: {e}"))),
+    }
+}
+
+/// Writes to stderr, ignoring failures (there is nowhere left to report them).
+pub fn print_stderr(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}

@@ -1,0 +1,110 @@
+//! `render`: check, then write the plan atomically into `--out DIR` or print it (`--stdout`).
+//! Nothing is written when a check fails; the exit code says why.
+
+use super::{Failure, Outcome, check, format_findings, has_errors, judge, print_stderr, print_stdout};
+use crate::cli::RenderArgs;
+use crate::settings::{Input, Reporting};
+use connections_core::diagnostic;
+use std::path::{Path, PathBuf};
+
+/// An absolute, normalised form of a path that may not exist yet.
+fn absolute(path: &Path) -> PathBuf {
+    if let Ok(p) = path.canonicalize() {
+        return p;
+    }
+    let base = std::env::current_dir().unwrap_or_default().join(path);
+    // Canonicalise the longest existing ancestor and append the rest.
+    let mut existing = base.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => break,
+        }
+    }
+    let mut out = existing.canonicalize().unwrap_or_else(|_| existing.to_path_buf());
+    for part in rest.iter().rev() {
+        out.push(part);
+    }
+    out
+}
+
+/// Refuses an output folder that is, contains, or lies inside the input.
+fn check_out_dir(root: &Path, out: &Path) -> Result<(), Failure> {
+    let root_abs = absolute(root);
+    let out_abs = absolute(out);
+    if out_abs == root_abs {
+        return Err(Failure(format!("--out {} is the input folder itself; render into a folder outside PATH", out.display())));
+    }
+    if root_abs.starts_with(&out_abs) {
+        return Err(Failure(format!(
+            "--out {} contains the input {}; replacing it would delete the input. Render into a folder outside PATH",
+            out.display(),
+            root.display()
+        )));
+    }
+    if out_abs.starts_with(&root_abs) {
+        return Err(Failure(format!(
+            "--out {} is inside the input {}; render into a folder outside PATH (for example ../rendered), or point PATH at the folder that holds the sources",
+            out.display(),
+            root.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Runs `render`.
+pub fn run(args: &RenderArgs) -> Result<Outcome, Failure> {
+    if let Some(out) = &args.out {
+        check_out_dir(&args.input.path, out)?;
+    }
+    let input = Input::from_args(&args.input, args.out.clone());
+    let reporting = Reporting::from_args(&args.report, Reporting::stderr_is_terminal());
+    let checked = check(&input)?;
+    let mut diagnostics = checked.analysis.diagnostics.clone();
+    let refuse = |diagnostics: &[diagnostic::Diagnostic]| {
+        print_stderr(&format_findings(&checked, &input, &reporting, diagnostics));
+        let outcome = judge(diagnostics, &checked.loaded, &reporting);
+        print_stderr(&format!(
+            "error: nothing was written{}\n",
+            args.out.as_ref().map(|o| format!(" to {}", o.display())).unwrap_or_default()
+        ));
+        if outcome == Outcome::Success { Outcome::Findings } else { outcome }
+    };
+    if has_errors(&diagnostics) || judge(&diagnostics, &checked.loaded, &reporting) != Outcome::Success {
+        return Ok(refuse(&diagnostics));
+    }
+    let (plan, render_findings) = connections_core::render::render(&checked.analysis.model);
+    diagnostics.extend(render_findings);
+    diagnostic::sort(&mut diagnostics);
+    if has_errors(&diagnostics) || judge(&diagnostics, &checked.loaded, &reporting) != Outcome::Success {
+        return Ok(refuse(&diagnostics));
+    }
+    if !diagnostics.is_empty() {
+        print_stderr(&format_findings(&checked, &input, &reporting, &diagnostics));
+    }
+    match &args.out {
+        Some(out) => {
+            let files = plan.files();
+            let report = connections_loader::write::write_output(out, &files)?;
+            let mut line = format!(
+                "rendered {} objects from {} files into {}",
+                plan.objects.len(),
+                checked.loaded.sources.len(),
+                out.display()
+            );
+            if report.removed > 0 {
+                line.push_str(&format!(" ({} stale files removed)", report.removed));
+            }
+            if report.kept > 0 {
+                line.push_str(&format!(" ({} files not written by render kept)", report.kept));
+            }
+            print_stderr(&format!("{line}\n"));
+        }
+        None => print_stdout(&plan.stream())?,
+    }
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,123 @@
+//! Human output through miette: the check id, the message, the source line with the span
+//! underlined, related locations and help. Without colour (not a terminal, `NO_COLOR`, or
+//! `--color never`) the output is plain Unicode at a fixed width, which the snapshot tests pin.
+
+use super::Context;
+use connections_core::diagnostic::{Diagnostic, Severity, Summary};
+use connections_core::source::Span;
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// Width of plain output (snapshots depend on it).
+pub const PLAIN_WIDTH: usize = 100;
+
+struct Shown<'a> {
+    diagnostic: &'a Diagnostic,
+    source: Option<NamedSource<Arc<str>>>,
+    heading: String,
+}
+
+impl fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.heading)
+    }
+}
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.heading)
+    }
+}
+
+impl std::error::Error for Shown<'_> {}
+
+fn offset(span: Span) -> miette::SourceSpan {
+    (span.start as usize, span.len() as usize).into()
+}
+
+impl miette::Diagnostic for Shown<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.diagnostic.check.id()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diagnostic.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Info => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.diagnostic.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.source.as_ref()?;
+        let d = self.diagnostic;
+        let mut labels = vec![LabeledSpan::new_primary_with_span(d.label.clone(), offset(d.span))];
+        for related in &d.related {
+            // miette shows one source per report; related spans in other files go to the help.
+            if related.span.file == d.span.file {
+                labels.push(LabeledSpan::new_with_span(Some(related.message.clone()), offset(related.span)));
+            }
+        }
+        Some(Box::new(labels.into_iter()))
+    }
+}
+
+/// Writes every finding, then a summary line.
+pub fn write(ctx: &Context<'_>, color: bool, diagnostics: &[Diagnostic], summary: &Summary, out: &mut String) {
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let mut handler = GraphicalReportHandler::new_themed(theme).with_links(false);
+    if !color {
+        handler = handler.with_width(PLAIN_WIDTH);
+    }
+    let mut sources: HashMap<u32, NamedSource<Arc<str>>> = HashMap::new();
+    for d in diagnostics {
+        let file = ctx.sources.get(d.span.file);
+        let source = file.filter(|f| !f.text.is_empty()).map(|f| {
+            sources
+                .entry(d.span.file.0)
+                .or_insert_with(|| NamedSource::new(ctx.display_path(&f.path), Arc::<str>::from(f.text.as_str())))
+                .clone()
+        });
+        let mut heading = d.message.clone();
+        if source.is_none()
+            && let Some(f) = file
+        {
+            heading = format!("{}: {heading}", ctx.display_path(&f.path));
+        }
+        let mut shown = Shown { diagnostic: d, source, heading };
+        // Related locations in other files are named in words.
+        let elsewhere: Vec<String> = d
+            .related
+            .iter()
+            .filter(|r| r.span.file != d.span.file)
+            .filter_map(|r| {
+                let path = ctx.sources.path(r.span)?;
+                let (line, col) = ctx.sources.line_col(r.span)?;
+                Some(format!("{}: {}:{line}:{col}", r.message, ctx.display_path(path)))
+            })
+            .collect();
+        if !elsewhere.is_empty() {
+            shown.heading = format!("{} ({})", shown.heading, elsewhere.join("; "));
+        }
+        let _ = handler.render_report(out, &shown);
+    }
+    let mut parts = Vec::new();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    parts.push(plural(summary.errors, "error"));
+    parts.push(plural(summary.warnings, "warning"));
+    if summary.infos > 0 {
+        parts.push(plural(summary.infos, "note"));
+    }
+    out.push_str(&parts.join(", "));
+    out.push('\n');
+}
