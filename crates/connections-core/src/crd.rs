@@ -16,12 +16,13 @@ use std::collections::BTreeMap;
     group = "connections.dev",
     version = "v1alpha1",
     kind = "Connection",
+    doc = "A connection (database, bucket, git repository, registry, cluster) that workloads use",
     namespaced,
     shortname = "conn",
     category = "connections",
     status = "ConnectionStatus",
     printcolumn = r#"{"name":"Type","type":"string","jsonPath":".spec.type"}"#,
-    printcolumn = r#"{"name":"Healthy","type":"string","jsonPath":".status.lastHealthCheck.healthy"}"#,
+    printcolumn = r#"{"name":"Healthy","type":"boolean","jsonPath":".status.lastHealthCheck.healthy"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
@@ -183,6 +184,7 @@ pub struct HealthCheckResult {
     group = "connections.dev",
     version = "v1alpha1",
     kind = "ConnectionType",
+    doc = "A user-defined connection type: its credential fields, environment names and sensitivity",
     namespaced,
     category = "connections"
 )]

@@ -372,9 +372,10 @@ fn elsewhere_or_suggest<'a>(model: &Model, r: &Reference, kind: &str, candidates
 fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>, kind: &str) -> String {
     match closest(name, candidates) {
         Some(c) => format!("did you mean `{c}`?"),
-        None => format!(
-            "declare the {kind} in the repository (for a Secret: a Secret, SealedSecret or ExternalSecret), or check against the cluster with `--cluster-check`"
-        ),
+        None if kind == "Secret" => {
+            "declare it in the same namespace as a Secret, a SealedSecret or an ExternalSecret, or fix the name".to_string()
+        }
+        None => format!("declare the {kind} in the same namespace, or fix the name"),
     }
 }
 

@@ -134,7 +134,7 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
                     walk::ProblemKind::Skipped => Check::SkippedInput,
                 };
                 loaded.diagnostics.push(
-                    Diagnostic::new(check, Span::new(file, 0, 0), format!("`{relative}` {detail}")).label("not read"),
+                    Diagnostic::new(check, Span::new(file, 0, 0), detail).label("not read"),
                 );
             }
             walk::Entry::File { path, relative } => {

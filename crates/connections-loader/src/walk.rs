@@ -23,7 +23,7 @@ pub enum Entry {
         relative: String,
         /// Error or deliberate skip.
         kind: ProblemKind,
-        /// What happened, completing "`path` ...".
+        /// What happened, as a sentence about "this path".
         detail: String,
     },
 }
@@ -78,7 +78,7 @@ pub fn walk(root: &Path, exclude: Option<&Path>) -> Vec<Entry> {
                 out.push(Entry::Problem {
                     relative: rel,
                     kind: ProblemKind::Unreadable,
-                    detail: format!("cannot be read: {}", io_reason(error.io_error())),
+                    detail: format!("this path cannot be read: {}", io_reason(error.io_error())),
                 });
                 continue;
             }
@@ -104,7 +104,7 @@ pub fn walk(root: &Path, exclude: Option<&Path>) -> Vec<Entry> {
                 out.push(Entry::Problem {
                     relative: rel,
                     kind: ProblemKind::Skipped,
-                    detail: "holds rendered output of kubectl-connections (it has a `.connections/` folder), so it is not read as input".into(),
+                    detail: "this folder holds rendered output of kubectl-connections (it has a `.connections/` folder), so it is not read as input".into(),
                 });
                 walker.skip_current_dir();
                 continue;
@@ -113,7 +113,7 @@ pub fn walk(root: &Path, exclude: Option<&Path>) -> Vec<Entry> {
                 out.push(Entry::Problem {
                     relative: rel,
                     kind: ProblemKind::Skipped,
-                    detail: "is a Helm chart (it has a Chart.yaml); its templates are not YAML until `helm template` renders them, so it is not read".into(),
+                    detail: "this folder is a Helm chart (it has a Chart.yaml); its templates are not YAML until `helm template` renders them, so it is not read".into(),
                 });
                 walker.skip_current_dir();
             }
@@ -130,33 +130,39 @@ pub fn walk(root: &Path, exclude: Option<&Path>) -> Vec<Entry> {
     out
 }
 
-/// A symlink is read only when it is a file inside the repository; a link to a folder is not
-/// followed (its target is walked anyway if it is inside), so loops cannot happen.
+/// Symlinks are not followed: a link out of the repository is reported, a link inside it is
+/// skipped because its target is read where it is (unless the target sits in a hidden folder
+/// the walk skips; then it is read through the link). Links to folders are never entered, so
+/// loops cannot happen.
 fn symlink(canonical_root: &Path, path: &Path, rel: String, out: &mut Vec<Entry>) {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     match path.canonicalize() {
         Err(error) => {
             let detail = if error.raw_os_error() == Some(40) {
-                "is a symlink loop".to_string()
+                "this symlink is a loop; it is not followed".to_string()
             } else {
-                format!("is a symlink that cannot be followed: {}", io_reason(Some(&error)))
+                format!("this symlink cannot be followed: {}", io_reason(Some(&error)))
             };
             if is_manifest(&name) || error.raw_os_error() == Some(40) {
                 out.push(Entry::Problem { relative: rel, kind: ProblemKind::Unreadable, detail });
             }
         }
         Ok(target) if !target.starts_with(canonical_root) => {
+            let written = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
             out.push(Entry::Problem {
                 relative: rel,
                 kind: ProblemKind::Unreadable,
-                detail: format!(
-                    "is a symlink to {}, outside the repository; it is not followed",
-                    target.display()
-                ),
+                detail: format!("this symlink points to `{written}`, outside the repository; it is not followed"),
             });
         }
         Ok(target) if target.is_file() => {
-            if is_manifest(&name) {
+            // The target is read in its own place unless the walk skips it (a hidden folder);
+            // reading it twice would declare every object in it twice.
+            let hidden = target
+                .strip_prefix(canonical_root)
+                .map(|t| t.components().any(|c| c.as_os_str().to_string_lossy().starts_with('.')))
+                .unwrap_or(false);
+            if is_manifest(&name) && hidden {
                 out.push(Entry::File { path: path.to_path_buf(), relative: rel });
             }
         }

@@ -294,7 +294,9 @@ pub fn parse(file: FileId, text: &str, lines: &LineIndex, limits: Limits) -> (Ve
                 }
             }
             Err(error) => {
-                let offset = builder.offsets.byte(error.marker());
+                // An error at the very end (an unclosed bracket) is shown on the last content.
+                let content_end = text.trim_end().len() as u32;
+                let offset = builder.offsets.byte(error.marker()).min(content_end.saturating_sub(1));
                 let message = error.info().to_string();
                 builder.diagnostics.push(
                     Diagnostic::new(Check::YamlSyntax, Span::new(file, offset, offset), format!("invalid YAML: {message}"))

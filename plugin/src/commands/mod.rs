@@ -7,6 +7,7 @@ pub mod validate;
 use crate::report;
 use crate::settings::{Input, Reporting};
 use connections_core::diagnostic::{self, Diagnostic, Severity};
+use connections_core::render::Plan;
 use connections_core::{Analysis, analyse, validate::Offline};
 use connections_loader::Loaded;
 use std::io::Write as _;
@@ -43,22 +44,27 @@ impl<E: std::fmt::Display> From<E> for Failure {
     }
 }
 
-/// A loaded and checked repository, with every finding sorted.
+/// A loaded, checked and rendered repository, with every finding sorted.
 pub struct Checked {
     /// What was read.
     pub loaded: Loaded,
-    /// The model.
+    /// The model and its findings (including render's own, so that `validate` reports
+    /// everything `render` would refuse on).
     pub analysis: Analysis,
+    /// The output render would write.
+    pub plan: Plan,
 }
 
-/// Loads and checks the repository.
+/// Loads, checks and renders the repository (in memory).
 pub fn check(input: &Input) -> Result<Checked, Failure> {
     let mut loaded = connections_loader::load(&input.root, &input.load)?;
     let documents = std::mem::take(&mut loaded.documents);
     let mut analysis = analyse(documents, &input.lower, &Offline);
     analysis.diagnostics.append(&mut loaded.diagnostics);
+    let (plan, render_findings) = connections_core::render::render(&analysis.model);
+    analysis.diagnostics.extend(render_findings);
     diagnostic::sort(&mut analysis.diagnostics);
-    Ok(Checked { loaded, analysis })
+    Ok(Checked { loaded, analysis, plan })
 }
 
 /// The outcome the findings call for.

@@ -4,7 +4,6 @@
 use super::{Failure, Outcome, check, format_findings, has_errors, judge, print_stderr, print_stdout};
 use crate::cli::RenderArgs;
 use crate::settings::{Input, Reporting};
-use connections_core::diagnostic;
 use std::path::{Path, PathBuf};
 
 /// An absolute, normalised form of a path that may not exist yet.
@@ -64,28 +63,19 @@ pub fn run(args: &RenderArgs) -> Result<Outcome, Failure> {
     let input = Input::from_args(&args.input, args.out.clone());
     let reporting = Reporting::from_args(&args.report, Reporting::stderr_is_terminal());
     let checked = check(&input)?;
-    let mut diagnostics = checked.analysis.diagnostics.clone();
-    let refuse = |diagnostics: &[diagnostic::Diagnostic]| {
+    let diagnostics = &checked.analysis.diagnostics;
+    let outcome = judge(diagnostics, &checked.loaded, &reporting);
+    if !diagnostics.is_empty() {
         print_stderr(&format_findings(&checked, &input, &reporting, diagnostics));
-        let outcome = judge(diagnostics, &checked.loaded, &reporting);
+    }
+    if has_errors(diagnostics) || outcome != Outcome::Success {
         print_stderr(&format!(
             "error: nothing was written{}\n",
             args.out.as_ref().map(|o| format!(" to {}", o.display())).unwrap_or_default()
         ));
-        if outcome == Outcome::Success { Outcome::Findings } else { outcome }
-    };
-    if has_errors(&diagnostics) || judge(&diagnostics, &checked.loaded, &reporting) != Outcome::Success {
-        return Ok(refuse(&diagnostics));
+        return Ok(if outcome == Outcome::Success { Outcome::Findings } else { outcome });
     }
-    let (plan, render_findings) = connections_core::render::render(&checked.analysis.model);
-    diagnostics.extend(render_findings);
-    diagnostic::sort(&mut diagnostics);
-    if has_errors(&diagnostics) || judge(&diagnostics, &checked.loaded, &reporting) != Outcome::Success {
-        return Ok(refuse(&diagnostics));
-    }
-    if !diagnostics.is_empty() {
-        print_stderr(&format_findings(&checked, &input, &reporting, &diagnostics));
-    }
+    let plan = &checked.plan;
     match &args.out {
         Some(out) => {
             let files = plan.files();

@@ -110,6 +110,7 @@ pub fn write(ctx: &Context<'_>, color: bool, diagnostics: &[Diagnostic], summary
             shown.heading = format!("{} ({})", shown.heading, elsewhere.join("; "));
         }
         let _ = handler.render_report(out, &shown);
+        out.push('\n');
     }
     let mut parts = Vec::new();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });

@@ -393,7 +393,7 @@ impl Lowerer<'_, '_> {
         };
         let mut plaintext_span = None;
         if let Some(data) = self.fields.map(root, "data", "") {
-            plaintext_span.get_or_insert(data.span);
+            plaintext_span = root.entry("data").map(|(k, _)| k.span);
             for (key, value) in data.as_map().unwrap_or(&[]) {
                 let key_text = Spanned::new(key.key_text(), key.span);
                 let path = join("data", &key_text.value);
@@ -424,7 +424,7 @@ impl Lowerer<'_, '_> {
             }
         }
         if let Some(string_data) = self.fields.map(root, "stringData", "") {
-            plaintext_span = Some(string_data.span);
+            plaintext_span = root.entry("stringData").map(|(k, _)| k.span);
             for (key, value) in self.fields.string_map(string_data, "stringData") {
                 self.data_key(&key, "stringData");
                 secret.values.insert(key.value.clone(), value.value.into_bytes());
