@@ -73,16 +73,15 @@ pub fn project(
         {
             resource(&mut injection, cm, false, used.span, diagnostics);
         }
+        let env_names = type_env_names(model, c, connection);
         if let Some(generated) = settings.get(&c) {
             hashes.push(format!("{}={}", used.value, generated.hash));
             for key in generated.data.keys() {
-                injection.env.push((
-                    key_env(&format!("{prefix}_{}", env_prefix(key)), "configMapKeyRef", &generated.name, key),
-                    used.span,
-                ));
+                let name = env_names.get(key.as_str()).cloned().unwrap_or_else(|| format!("{prefix}_{}", env_prefix(key)));
+                injection.env.push((key_env(&name, "configMapKeyRef", &generated.name, key), used.span));
             }
         }
-        credentials(model, c, connection, &prefix, used.span, &mut injection);
+        credentials(connection, &env_names, &prefix, used.span, &mut injection);
         for var in &connection.env {
             injection.env.push((var.clone(), used.span));
         }
@@ -90,6 +89,14 @@ pub fn project(
     apply(object, workload.pod_spec_path, node, injection, diagnostics);
     if !hashes.is_empty() {
         let hash = super::generate::content_hash(hashes.iter().map(|h| ("", h.as_bytes())));
+        // A pod template without metadata gets it first, where people expect to read it.
+        if let Some((last, parent_path)) = workload.pod_metadata_path.split_last()
+            && let Some(parent) = node.path_mut(parent_path)
+            && parent.get(last).is_none()
+            && let Some(entries) = parent.as_map_mut()
+        {
+            entries.insert(0, (Node::string(*last), Node::map(Vec::new())));
+        }
         let mut meta = node;
         for key in workload.pod_metadata_path {
             match meta.map_at(key) {
@@ -182,28 +189,37 @@ fn resource(
     }
 }
 
-fn credentials(
-    model: &Model,
-    connection_index: usize,
-    connection: &ConnectionModel,
-    prefix: &str,
-    used_at: Span,
-    injection: &mut Injection,
-) {
-    let object = &model.objects[connection_index];
-    let type_fields = connection
+/// Environment names that the connection's ConnectionType gives its fields.
+fn type_env_names<'m>(model: &'m Model, index: usize, connection: &ConnectionModel) -> BTreeMap<&'m str, String> {
+    let object = &model.objects[index];
+    connection
         .type_name
         .as_ref()
         .and_then(|t| model.connection_type(connection.flavour, object.namespace_str(), &t.value))
         .and_then(|t| match &model.objects[t].body {
             Body::ConnectionType(t) => Some(t),
             _ => None,
-        });
+        })
+        .map(|t| {
+            t.fields
+                .iter()
+                .filter_map(|f| f.env_name.as_ref().map(|e| (f.name.value.as_str(), e.value.clone())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn credentials(
+    connection: &ConnectionModel,
+    env_names: &BTreeMap<&str, String>,
+    prefix: &str,
+    used_at: Span,
+    injection: &mut Injection,
+) {
     for credential in &connection.credentials {
-        let env_name = type_fields
-            .and_then(|t| t.fields.iter().find(|f| f.name.value == credential.name.value))
-            .and_then(|f| f.env_name.as_ref())
-            .map(|e| e.value.clone())
+        let env_name = env_names
+            .get(credential.name.value.as_str())
+            .cloned()
             .unwrap_or_else(|| format!("{prefix}_{}", env_prefix(&credential.name.value)));
         let var = match &credential.value {
             Some(CredentialValue::SecretKey { name, key }) => key_env(&env_name, "secretKeyRef", &name.value, &key.value),
