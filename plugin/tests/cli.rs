@@ -1,0 +1,435 @@
+//! End-to-end tests of the `kubectl-connections` binary: exit codes, output formats, atomic
+//! output, bad input, and the real `kubectl kustomize` on rendered output.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_kubectl-connections")
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
+}
+
+fn example() -> PathBuf {
+    workspace().join("examples/gitops-repo")
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(bin()).args(args).current_dir(dir).env("NO_COLOR", "1").output().expect("the binary runs")
+}
+
+fn run(args: &[&str]) -> Output {
+    run_in(&workspace(), args)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn write(dir: &Path, rel: &str, content: &str) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
+/// Every file under `dir` with its bytes, sorted.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push((path.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn kubectl_kustomize(dir: &Path) -> Output {
+    Command::new("kubectl")
+        .args(["kustomize", dir.to_str().unwrap()])
+        .output()
+        .expect("kubectl must be installed: these tests run the real kubectl kustomize on rendered output")
+}
+
+const GOOD: &str = "apiVersion: connections.dev/v1alpha1
+kind: Connection
+metadata: {name: cache, namespace: apps}
+spec:
+  type: redis
+  schema: {host: redis.apps.svc, port: 6379}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: apps
+  annotations: {connections.dev/use: cache}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - {name: api, image: ghcr.io/acme/api:1.0}
+";
+
+#[test]
+fn example_validates_clean_and_renders_byte_identically_twice() {
+    let out = run(&["validate", "examples/gitops-repo", "--fail-on", "warning"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(text(&out.stdout), "0 errors, 0 warnings\n");
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    for dir in [&a, &b] {
+        let out = run(&["render", "examples/gitops-repo", "--out", dir.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+    assert_eq!(snapshot(&a), snapshot(&b));
+    let built = kubectl_kustomize(&a);
+    assert!(built.status.success(), "kubectl kustomize refused the output: {}", text(&built.stderr));
+    // Every object file is in the build: count documents.
+    let objects = snapshot(&a).iter().filter(|(p, _)| p.ends_with(".yaml") && p != "kustomization.yaml").count();
+    let documents = text(&built.stdout).matches("\napiVersion: ").count() + 1;
+    assert_eq!(documents, objects);
+}
+
+#[test]
+fn kubectl_kustomize_accepts_every_rendered_fixture() {
+    let fixtures = workspace().join("fixtures");
+    let mut checked = 0;
+    let mut stack = vec![fixtures];
+    while let Some(dir) = stack.pop() {
+        let rendered = dir.join("expected/rendered");
+        if rendered.join("kustomization.yaml").exists() {
+            let out = kubectl_kustomize(&rendered);
+            assert!(out.status.success(), "{}: {}", rendered.display(), text(&out.stderr));
+            checked += 1;
+        }
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            if entry.path().is_dir() && entry.file_name() != "input" {
+                stack.push(entry.path());
+            }
+        }
+    }
+    assert!(checked >= 5, "only {checked} rendered fixtures found");
+}
+
+#[test]
+fn stdout_stream_holds_the_same_objects_in_kustomization_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    assert!(run(&["render", "examples/gitops-repo", "--out", out_dir.to_str().unwrap()]).status.success());
+    let stream = run(&["render", "examples/gitops-repo", "--stdout"]);
+    assert_eq!(stream.status.code(), Some(0));
+    let kustomization = std::fs::read_to_string(out_dir.join("kustomization.yaml")).unwrap();
+    let files: Vec<String> = kustomization
+        .lines()
+        .filter_map(|l| l.strip_prefix("- "))
+        .map(|p| std::fs::read_to_string(out_dir.join(p)).unwrap())
+        .collect();
+    assert_eq!(text(&stream.stdout), files.join("---\n"));
+    assert!(stream.stderr.is_empty(), "{}", text(&stream.stderr));
+}
+
+#[test]
+fn rendering_rendered_output_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (first, second) = (tmp.path().join("first"), tmp.path().join("second"));
+    assert!(run(&["render", "examples/gitops-repo", "--out", first.to_str().unwrap()]).status.success());
+    // The rendered folder as input (its bookkeeping removed so that it is read).
+    let input = tmp.path().join("input");
+    std::fs::rename(&first, &input).unwrap();
+    std::fs::remove_dir_all(input.join(".connections")).unwrap();
+    std::fs::remove_file(input.join("kustomization.yaml")).unwrap();
+    let out = run(&["render", input.to_str().unwrap(), "--out", second.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let again: Vec<_> = snapshot(&second).into_iter().filter(|(p, _)| !p.starts_with(".connections") && p != "kustomization.yaml").collect();
+    assert_eq!(again, snapshot(&input));
+}
+
+#[test]
+fn exit_codes_follow_the_contract() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "clean/app.yaml", GOOD);
+    write(tmp.path(), "warn/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: a}\nstringData: {k: v}\n");
+    write(tmp.path(), "broken/app.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    envFrom: [{secretRef: {name: nope}}]\n");
+    let code = |args: &[&str]| run_in(tmp.path(), args).status.code();
+    assert_eq!(code(&["validate", "clean"]), Some(0));
+    assert_eq!(code(&["validate", "warn"]), Some(0));
+    assert_eq!(code(&["validate", "warn", "--fail-on", "warning"]), Some(1));
+    assert_eq!(code(&["validate", "broken"]), Some(1));
+    assert_eq!(code(&["validate", "broken", "--fail-on", "never"]), Some(0));
+    assert_eq!(code(&["validate", "does-not-exist"]), Some(2));
+    assert_eq!(code(&["validate", "--no-such-flag"]), Some(2));
+    assert_eq!(code(&["render", "clean"]), Some(2), "render needs --out or --stdout");
+    assert_eq!(code(&["explain", "no-such-check"]), Some(2));
+    assert_eq!(code(&["--help"]), Some(0));
+}
+
+#[test]
+fn missing_path_is_reported_with_the_path() {
+    let out = run(&["validate", "no/such/dir"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stderr), "error: cannot read no/such/dir: not found\n");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn render_refuses_on_errors_and_leaves_the_output_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "repo/app.yaml", GOOD);
+    let out_dir = tmp.path().join("rendered");
+    let first = run_in(tmp.path(), &["render", "repo", "--out", "rendered"]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let before = snapshot(&out_dir);
+    write(tmp.path(), "repo/app.yaml", &GOOD.replace("connections.dev/use: cache", "connections.dev/use: cahce"));
+    let second = run_in(tmp.path(), &["render", "repo", "--out", "rendered"]);
+    assert_eq!(second.status.code(), Some(1));
+    let stderr = text(&second.stderr);
+    assert!(stderr.contains("dangling-connection-ref"), "{stderr}");
+    assert!(stderr.ends_with("error: nothing was written to rendered\n"), "{stderr}");
+    assert_eq!(snapshot(&out_dir), before);
+    let stdout = run_in(tmp.path(), &["render", "repo", "--stdout"]);
+    assert_eq!(stdout.status.code(), Some(1));
+    assert!(stdout.stdout.is_empty(), "no partial stream on stdout");
+}
+
+#[test]
+fn out_folder_may_not_be_or_hold_or_sit_inside_the_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "repo/app.yaml", GOOD);
+    for out in ["repo", "repo/rendered", ".", "repo/./"] {
+        let result = run_in(tmp.path(), &["render", "repo", "--out", out]);
+        assert_eq!(result.status.code(), Some(2), "--out {out}");
+        assert!(text(&result.stderr).starts_with("error: --out"), "{}", text(&result.stderr));
+    }
+    assert!(!tmp.path().join("repo/rendered").exists());
+    assert_eq!(snapshot(&tmp.path().join("repo")).len(), 1);
+}
+
+#[test]
+fn render_keeps_files_it_did_not_write_and_removes_stale_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "repo/app.yaml", GOOD);
+    let out = tmp.path().join("rendered");
+    assert!(run_in(tmp.path(), &["render", "repo", "--out", "rendered"]).status.success());
+    write(&out, "README.md", "hand-written\n");
+    assert!(out.join("apps/connection-cache.yaml").exists());
+    write(tmp.path(), "repo/app.yaml", &GOOD.replace("name: cache,", "name: redis,").replace("use: cache", "use: redis"));
+    let result = run_in(tmp.path(), &["render", "repo", "--out", "rendered"]);
+    assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
+    assert!(text(&result.stderr).contains("2 stale files removed"), "{}", text(&result.stderr));
+    assert!(!out.join("apps/connection-cache.yaml").exists());
+    assert!(out.join("apps/connection-redis.yaml").exists());
+    assert_eq!(std::fs::read_to_string(out.join("README.md")).unwrap(), "hand-written\n");
+}
+
+#[test]
+fn formats_agree_and_json_locates_every_finding() {
+    let repo = workspace().join("fixtures/checks/missing-secret-key");
+    let json = run_in(&repo, &["validate", "input", "--output-format", "json"]);
+    assert_eq!(json.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let diagnostics = report["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1);
+    let d = &diagnostics[0];
+    assert_eq!(d["check"], "missing-secret-key");
+    assert_eq!(d["file"], "deploy.yaml");
+    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(19), Some(43)));
+    assert_eq!(d["path"], "spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef.key");
+    assert_eq!(report["summary"], serde_json::json!({"errors": 1, "warnings": 0}));
+
+    let github = run_in(&repo, &["validate", "input", "--output-format", "github"]);
+    assert_eq!(
+        text(&github.stdout),
+        "::error file=input/deploy.yaml,line=19,col=43,title=missing-secret-key::Deployment `api` needs key `pasword` of Secret `pg`, which does not have it%0Ahelp: did you mean `password`? its keys are: password, username\n"
+    );
+}
+
+#[test]
+fn json_output_locates_every_finding_of_every_fixture() {
+    let mut count = 0;
+    for case in std::fs::read_dir(workspace().join("fixtures/checks")).unwrap().flatten() {
+        let out = run_in(&case.path(), &["validate", "input", "--output-format", "json"]);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.path().display()));
+        for d in report["diagnostics"].as_array().unwrap() {
+            assert!(!d["file"].as_str().unwrap().is_empty(), "{d}");
+            assert!(d["line"].as_u64().unwrap() >= 1 && d["column"].as_u64().unwrap() >= 1, "{d}");
+            count += 1;
+        }
+    }
+    assert!(count >= 29);
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let repo = workspace().join("fixtures/checks/dangling-secret-ref");
+    let plain = run_in(&repo, &["validate", "input"]);
+    assert!(!plain.stdout.contains(&0x1b), "no escape codes when not a terminal");
+    let coloured = run_in(&repo, &["validate", "input", "--color", "always"]);
+    assert!(coloured.stdout.contains(&0x1b));
+}
+
+#[test]
+fn explain_documents_every_check() {
+    let list = run(&["explain"]);
+    assert_eq!(list.status.code(), Some(0));
+    for check in connections_core::checks::Check::ALL {
+        assert!(text(&list.stdout).contains(check.id()));
+        let one = run(&["explain", check.id()]);
+        let out = text(&one.stdout);
+        for section in ["Why it matters", "Example", "How to fix"] {
+            assert!(out.contains(section), "{}: {out}", check.id());
+        }
+        assert!(out.starts_with(&format!("{} ({})", check.id(), check.severity())));
+    }
+}
+
+#[test]
+fn crd_command_prints_the_committed_crds() {
+    let out = run(&["crd"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout), std::fs::read_to_string(workspace().join("crds/connections.yaml")).unwrap());
+}
+
+#[test]
+fn non_utf8_file_is_a_finding_with_its_position() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "ok.yaml", GOOD);
+    std::fs::write(tmp.path().join("bad.yaml"), b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\xff\xfe}\n").unwrap();
+    let out = run_in(tmp.path(), &["validate", ".", "--output-format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = &report["diagnostics"][0];
+    assert_eq!(d["check"], "yaml-syntax");
+    assert_eq!(d["file"], "bad.yaml");
+    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(3), Some(19)));
+}
+
+#[test]
+fn alias_bomb_is_refused_fast_in_bounded_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bomb = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n  a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]\n");
+    let mut prev = 'a';
+    for name in "bcdefghi".chars() {
+        bomb.push_str(&format!("  {name}: &{name} [{}]\n", vec![format!("*{prev}"); 9].join(",")));
+        prev = name;
+    }
+    write(tmp.path(), "bomb.yaml", &bomb);
+    let started = Instant::now();
+    // 100 MB of address space: an expanding parser would die here instead of answering.
+    let out = Command::new("bash")
+        .args(["-c", &format!("ulimit -v 100000; exec {} validate . --output-format json", bin())])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["diagnostics"][0]["message"].as_str().unwrap().contains("alias"), "{report}");
+}
+
+#[test]
+fn symlink_loops_and_links_out_of_the_tree_are_findings_with_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    write(&repo, "app.yaml", GOOD);
+    write(tmp.path(), "outside.yaml", GOOD);
+    std::os::unix::fs::symlink("loop-b.yaml", repo.join("loop-a.yaml")).unwrap();
+    std::os::unix::fs::symlink("loop-a.yaml", repo.join("loop-b.yaml")).unwrap();
+    std::os::unix::fs::symlink("../outside.yaml", repo.join("escape.yaml")).unwrap();
+    std::os::unix::fs::symlink(".", repo.join("self")).unwrap();
+    let out = run_in(&repo, &["validate", ".", "--output-format", "json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let messages: Vec<(String, String)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["file"].as_str().unwrap().to_string(), d["message"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        messages,
+        vec![
+            ("escape.yaml".to_string(), "this symlink points to `../outside.yaml`, outside the repository; it is not followed".to_string()),
+            ("loop-a.yaml".to_string(), "this symlink is a loop; it is not followed".to_string()),
+            ("loop-b.yaml".to_string(), "this symlink is a loop; it is not followed".to_string()),
+        ]
+    );
+    let render = run_in(&repo, &["render", ".", "--out", "../rendered"]);
+    assert_eq!(render.status.code(), Some(2));
+    assert!(!tmp.path().join("rendered").exists(), "nothing written on unreadable input");
+}
+
+#[test]
+fn unreadable_file_is_a_finding_with_exit_2() {
+    // As root every file is readable, so the binary runs as `nobody` (setpriv, util-linux).
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    write(&repo, "app.yaml", GOOD);
+    write(&repo, "secret.yaml", GOOD);
+    use std::os::unix::fs::PermissionsExt as _;
+    for dir in [tmp.path(), repo.as_path()] {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::set_permissions(repo.join("app.yaml"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(repo.join("secret.yaml"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", bin(), "validate", ".", "--output-format", "json"])
+        .current_dir(&repo)
+        .output()
+        .expect("setpriv (util-linux) runs the binary as nobody");
+    assert_eq!(out.status.code(), Some(2), "{}{}", text(&out.stdout), text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["diagnostics"][0]["file"], "secret.yaml");
+    assert_eq!(report["diagnostics"][0]["message"], "this file cannot be read: permission denied");
+}
+
+#[test]
+fn oversized_file_is_refused_with_its_size() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "app.yaml", GOOD);
+    let out = run_in(tmp.path(), &["validate", ".", "--max-file-size", "100", "--output-format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let message = report["diagnostics"][0]["message"].as_str().unwrap();
+    assert!(message.starts_with(&format!("this file is {} bytes, over the limit of 100 bytes", GOOD.len())), "{message}");
+}
+
+#[test]
+fn no_secret_value_in_any_finding() {
+    let canary = "canary-6f1c2d9e";
+    let b64 = "Y2FuYXJ5LTZmMWMyZDll"; // base64 of the canary
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "secrets.yaml",
+        &format!(
+            "apiVersion: v1\nkind: Secret\nmetadata: {{name: s, namespace: a}}\nstringData: {{password: {canary}, on: yes}}\ndata: {{token: {b64}, bad: {canary}!}}\n---\napiVersion: v1\nkind: Secret\nmetadata: {{name: s, namespace: a}}\ntype: kubernetes.io/dockerconfigjson\ndata: {{.dockerconfigjson: {b64}}}\n---\napiVersion: connections.dev/v1alpha1\nkind: Connection\nmetadata: {{name: c, namespace: a}}\nspec:\n  type: postgres\n  credentials:\n    password: {{value: {canary}}}\n"
+        ),
+    );
+    for format in ["human", "json", "github"] {
+        let out = run_in(tmp.path(), &["validate", ".", "--output-format", format]);
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(out.status.code() == Some(1), "{all}");
+        // The human format shows source lines, which hold what the repository holds; the
+        // messages, labels and help never add a value of their own.
+        if format != "human" {
+            assert!(!all.contains(canary) && !all.contains(b64), "{format} leaks: {all}");
+        } else {
+            for line in all.lines().filter(|l| !l.contains('│') || l.contains('×') || l.contains('⚠')) {
+                assert!(!line.contains(canary) && !line.contains(b64), "human leaks: {line}");
+            }
+        }
+    }
+}
