@@ -123,7 +123,13 @@ pub struct RenderArgs {
     /// Input.
     pub input: InputArgs,
     /// Write the output into this folder (replaced atomically; must be outside PATH).
-    #[arg(long, value_name = "DIR", required_unless_present = "stdout", conflicts_with = "stdout", help_heading = "Output")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "stdout",
+        conflicts_with = "stdout",
+        help_heading = "Output"
+    )]
     pub out: Option<PathBuf>,
     /// Print every object as one multi-document YAML stream instead.
     #[arg(long, help_heading = "Output")]

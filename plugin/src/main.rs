@@ -25,7 +25,9 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(args),
         Command::Render(args) => commands::render::run(args),
         Command::Explain(args) => commands::explain::run(args),
-        Command::Crd => commands::print_stdout(&connections_core::crd::crds_yaml()).map(|_| Outcome::Success),
+        Command::Crd => {
+            commands::print_stdout(&connections_core::crd::crds_yaml()).map(|_| Outcome::Success)
+        }
     };
     match result {
         Ok(outcome) => outcome.into(),

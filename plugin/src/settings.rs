@@ -24,7 +24,11 @@ impl Input {
         Input {
             root: args.path.clone(),
             lower: LowerOptions { default_namespace: args.namespace.clone() },
-            load: LoadOptions { max_file_size: args.max_file_size, exclude, ..LoadOptions::default() },
+            load: LoadOptions {
+                max_file_size: args.max_file_size,
+                exclude,
+                ..LoadOptions::default()
+            },
         }
     }
 }
@@ -46,7 +50,9 @@ impl Reporting {
         let color = match args.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            ColorChoice::Auto => {
+                to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
         };
         let fail_on = match args.fail_on {
             FailOn::Error => Some(Severity::Error),

@@ -13,12 +13,13 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
 }
 
-fn example() -> PathBuf {
-    workspace().join("examples/gitops-repo")
-}
-
 fn run_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(bin()).args(args).current_dir(dir).env("NO_COLOR", "1").output().expect("the binary runs")
+    Command::new(bin())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
 }
 
 fn run(args: &[&str]) -> Output {
@@ -45,7 +46,10 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                out.push((path.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&path).unwrap()));
+                out.push((
+                    path.strip_prefix(dir).unwrap().display().to_string(),
+                    std::fs::read(&path).unwrap(),
+                ));
             }
         }
     }
@@ -54,10 +58,9 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
 }
 
 fn kubectl_kustomize(dir: &Path) -> Output {
-    Command::new("kubectl")
-        .args(["kustomize", dir.to_str().unwrap()])
-        .output()
-        .expect("kubectl must be installed: these tests run the real kubectl kustomize on rendered output")
+    Command::new("kubectl").args(["kustomize", dir.to_str().unwrap()]).output().expect(
+        "kubectl must be installed: these tests run the real kubectl kustomize on rendered output",
+    )
 }
 
 const GOOD: &str = "apiVersion: connections.dev/v1alpha1
@@ -95,9 +98,16 @@ fn example_validates_clean_and_renders_byte_identically_twice() {
     }
     assert_eq!(snapshot(&a), snapshot(&b));
     let built = kubectl_kustomize(&a);
-    assert!(built.status.success(), "kubectl kustomize refused the output: {}", text(&built.stderr));
+    assert!(
+        built.status.success(),
+        "kubectl kustomize refused the output: {}",
+        text(&built.stderr)
+    );
     // Every object file is in the build: count documents.
-    let objects = snapshot(&a).iter().filter(|(p, _)| p.ends_with(".yaml") && p != "kustomization.yaml").count();
+    let objects = snapshot(&a)
+        .iter()
+        .filter(|(p, _)| p.ends_with(".yaml") && p != "kustomization.yaml")
+        .count();
     let documents = text(&built.stdout).matches("\napiVersion: ").count() + 1;
     assert_eq!(documents, objects);
 }
@@ -127,7 +137,11 @@ fn kubectl_kustomize_accepts_every_rendered_fixture() {
 fn stdout_stream_holds_the_same_objects_in_kustomization_order() {
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("out");
-    assert!(run(&["render", "examples/gitops-repo", "--out", out_dir.to_str().unwrap()]).status.success());
+    assert!(
+        run(&["render", "examples/gitops-repo", "--out", out_dir.to_str().unwrap()])
+            .status
+            .success()
+    );
     let stream = run(&["render", "examples/gitops-repo", "--stdout"]);
     assert_eq!(stream.status.code(), Some(0));
     let kustomization = std::fs::read_to_string(out_dir.join("kustomization.yaml")).unwrap();
@@ -144,7 +158,9 @@ fn stdout_stream_holds_the_same_objects_in_kustomization_order() {
 fn rendering_rendered_output_changes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let (first, second) = (tmp.path().join("first"), tmp.path().join("second"));
-    assert!(run(&["render", "examples/gitops-repo", "--out", first.to_str().unwrap()]).status.success());
+    assert!(
+        run(&["render", "examples/gitops-repo", "--out", first.to_str().unwrap()]).status.success()
+    );
     // The rendered folder as input (its bookkeeping removed so that it is read).
     let input = tmp.path().join("input");
     std::fs::rename(&first, &input).unwrap();
@@ -152,7 +168,10 @@ fn rendering_rendered_output_changes_nothing() {
     std::fs::remove_file(input.join("kustomization.yaml")).unwrap();
     let out = run(&["render", input.to_str().unwrap(), "--out", second.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let again: Vec<_> = snapshot(&second).into_iter().filter(|(p, _)| !p.starts_with(".connections") && p != "kustomization.yaml").collect();
+    let again: Vec<_> = snapshot(&second)
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(".connections") && p != "kustomization.yaml")
+        .collect();
     assert_eq!(again, snapshot(&input));
 }
 
@@ -160,8 +179,16 @@ fn rendering_rendered_output_changes_nothing() {
 fn exit_codes_follow_the_contract() {
     let tmp = tempfile::tempdir().unwrap();
     write(tmp.path(), "clean/app.yaml", GOOD);
-    write(tmp.path(), "warn/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: a}\nstringData: {k: v}\n");
-    write(tmp.path(), "broken/app.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    envFrom: [{secretRef: {name: nope}}]\n");
+    write(
+        tmp.path(),
+        "warn/secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: a}\nstringData: {k: v}\n",
+    );
+    write(
+        tmp.path(),
+        "broken/app.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    envFrom: [{secretRef: {name: nope}}]\n",
+    );
     let code = |args: &[&str]| run_in(tmp.path(), args).status.code();
     assert_eq!(code(&["validate", "clean"]), Some(0));
     assert_eq!(code(&["validate", "warn"]), Some(0));
@@ -191,7 +218,11 @@ fn render_refuses_on_errors_and_leaves_the_output_untouched() {
     let first = run_in(tmp.path(), &["render", "repo", "--out", "rendered"]);
     assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
     let before = snapshot(&out_dir);
-    write(tmp.path(), "repo/app.yaml", &GOOD.replace("connections.dev/use: cache", "connections.dev/use: cahce"));
+    write(
+        tmp.path(),
+        "repo/app.yaml",
+        &GOOD.replace("connections.dev/use: cache", "connections.dev/use: cahce"),
+    );
     let second = run_in(tmp.path(), &["render", "repo", "--out", "rendered"]);
     assert_eq!(second.status.code(), Some(1));
     let stderr = text(&second.stderr);
@@ -224,7 +255,11 @@ fn render_keeps_files_it_did_not_write_and_removes_stale_ones() {
     assert!(run_in(tmp.path(), &["render", "repo", "--out", "rendered"]).status.success());
     write(&out, "README.md", "hand-written\n");
     assert!(out.join("apps/connection-cache.yaml").exists());
-    write(tmp.path(), "repo/app.yaml", &GOOD.replace("name: cache,", "name: redis,").replace("use: cache", "use: redis"));
+    write(
+        tmp.path(),
+        "repo/app.yaml",
+        &GOOD.replace("name: cache,", "name: redis,").replace("use: cache", "use: redis"),
+    );
     let result = run_in(tmp.path(), &["render", "repo", "--out", "rendered"]);
     assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
     assert!(text(&result.stderr).contains("2 stale files removed"), "{}", text(&result.stderr));
@@ -299,14 +334,21 @@ fn explain_documents_every_check() {
 fn crd_command_prints_the_committed_crds() {
     let out = run(&["crd"]);
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(text(&out.stdout), std::fs::read_to_string(workspace().join("crds/connections.yaml")).unwrap());
+    assert_eq!(
+        text(&out.stdout),
+        std::fs::read_to_string(workspace().join("crds/connections.yaml")).unwrap()
+    );
 }
 
 #[test]
 fn non_utf8_file_is_a_finding_with_its_position() {
     let tmp = tempfile::tempdir().unwrap();
     write(tmp.path(), "ok.yaml", GOOD);
-    std::fs::write(tmp.path().join("bad.yaml"), b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\xff\xfe}\n").unwrap();
+    std::fs::write(
+        tmp.path().join("bad.yaml"),
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\xff\xfe}\n",
+    )
+    .unwrap();
     let out = run_in(tmp.path(), &["validate", ".", "--output-format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -319,7 +361,9 @@ fn non_utf8_file_is_a_finding_with_its_position() {
 #[test]
 fn alias_bomb_is_refused_fast_in_bounded_memory() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut bomb = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n  a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]\n");
+    let mut bomb = String::from(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n  a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]\n",
+    );
     let mut prev = 'a';
     for name in "bcdefghi".chars() {
         bomb.push_str(&format!("  {name}: &{name} [{}]\n", vec![format!("*{prev}"); 9].join(",")));
@@ -356,7 +400,9 @@ fn symlink_loops_and_links_out_of_the_tree_are_findings_with_exit_2() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (d["file"].as_str().unwrap().to_string(), d["message"].as_str().unwrap().to_string()))
+        .map(|d| {
+            (d["file"].as_str().unwrap().to_string(), d["message"].as_str().unwrap().to_string())
+        })
         .collect();
     assert_eq!(
         messages,
@@ -382,10 +428,21 @@ fn unreadable_file_is_a_finding_with_exit_2() {
     for dir in [tmp.path(), repo.as_path()] {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    std::fs::set_permissions(repo.join("app.yaml"), std::fs::Permissions::from_mode(0o644)).unwrap();
-    std::fs::set_permissions(repo.join("secret.yaml"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    std::fs::set_permissions(repo.join("app.yaml"), std::fs::Permissions::from_mode(0o644))
+        .unwrap();
+    std::fs::set_permissions(repo.join("secret.yaml"), std::fs::Permissions::from_mode(0o000))
+        .unwrap();
     let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", bin(), "validate", ".", "--output-format", "json"])
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            bin(),
+            "validate",
+            ".",
+            "--output-format",
+            "json",
+        ])
         .current_dir(&repo)
         .output()
         .expect("setpriv (util-linux) runs the binary as nobody");
@@ -399,11 +456,18 @@ fn unreadable_file_is_a_finding_with_exit_2() {
 fn oversized_file_is_refused_with_its_size() {
     let tmp = tempfile::tempdir().unwrap();
     write(tmp.path(), "app.yaml", GOOD);
-    let out = run_in(tmp.path(), &["validate", ".", "--max-file-size", "100", "--output-format", "json"]);
+    let out =
+        run_in(tmp.path(), &["validate", ".", "--max-file-size", "100", "--output-format", "json"]);
     assert_eq!(out.status.code(), Some(2));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let message = report["diagnostics"][0]["message"].as_str().unwrap();
-    assert!(message.starts_with(&format!("this file is {} bytes, over the limit of 100 bytes", GOOD.len())), "{message}");
+    assert!(
+        message.starts_with(&format!(
+            "this file is {} bytes, over the limit of 100 bytes",
+            GOOD.len()
+        )),
+        "{message}"
+    );
 }
 
 #[test]
@@ -427,9 +491,34 @@ fn no_secret_value_in_any_finding() {
         if format != "human" {
             assert!(!all.contains(canary) && !all.contains(b64), "{format} leaks: {all}");
         } else {
-            for line in all.lines().filter(|l| !l.contains('│') || l.contains('×') || l.contains('⚠')) {
+            for line in
+                all.lines().filter(|l| !l.contains('│') || l.contains('×') || l.contains('⚠'))
+            {
                 assert!(!line.contains(canary) && !line.contains(b64), "human leaks: {line}");
             }
         }
     }
+}
+
+#[test]
+fn readme_worked_example_is_what_users_see() {
+    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
+    let start =
+        readme.find("$ kubectl connections validate deploy/\n").expect("worked example in README");
+    let block = &readme[start..];
+    let shown =
+        &block["$ kubectl connections validate deploy/\n".len()..block.find("$ echo $?").unwrap()];
+    let tmp = tempfile::tempdir().unwrap();
+    let input = workspace().join("fixtures/checks/missing-secret-key/input");
+    for entry in std::fs::read_dir(&input).unwrap().flatten() {
+        write(
+            &tmp.path().join("deploy"),
+            &entry.file_name().to_string_lossy(),
+            &std::fs::read_to_string(entry.path()).unwrap(),
+        );
+    }
+    let out = run_in(tmp.path(), &["validate", "deploy/"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), shown);
+    assert!(block.contains(&format!("$ echo $?\n{}\n", 1)));
 }

@@ -101,7 +101,8 @@ fn check_case(case: &Path) -> Vec<String> {
     let mut args: Vec<String> = vec!["validate".into(), "input".into()];
     args.extend(extra.iter().cloned());
     let (code, stdout, stderr) = run(case, &args);
-    let actual = format!("$ kubectl connections {}\nexit code: {code}\n\n{stdout}{stderr}", args.join(" "));
+    let actual =
+        format!("$ kubectl connections {}\nexit code: {code}\n\n{stdout}{stderr}", args.join(" "));
     let expected_path = case.join("expected/validate.txt");
     if blessing() {
         std::fs::create_dir_all(case.join("expected")).unwrap();
@@ -117,7 +118,8 @@ fn check_case(case: &Path) -> Vec<String> {
     if code == 0 {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("out");
-        let mut args: Vec<String> = vec!["render".into(), "input".into(), "--out".into(), out.display().to_string()];
+        let mut args: Vec<String> =
+            vec!["render".into(), "input".into(), "--out".into(), out.display().to_string()];
         args.extend(extra);
         let (code, _, stderr) = run(case, &args);
         if code != 0 {
@@ -130,13 +132,17 @@ fn check_case(case: &Path) -> Vec<String> {
         } else {
             let expected = read_tree(&rendered_path);
             if expected != actual {
-                let keys: std::collections::BTreeSet<_> = expected.keys().chain(actual.keys()).collect();
+                let keys: std::collections::BTreeSet<_> =
+                    expected.keys().chain(actual.keys()).collect();
                 for key in keys {
                     let (e, a) = (expected.get(key), actual.get(key));
                     if e != a {
                         problems.push(format!(
                             "{name}: rendered/{key} differs\n{}",
-                            diff(e.map_or("<missing>", String::as_str), a.map_or("<missing>", String::as_str))
+                            diff(
+                                e.map_or("<missing>", String::as_str),
+                                a.map_or("<missing>", String::as_str)
+                            )
                         ));
                     }
                 }
@@ -163,7 +169,12 @@ fn golden_fixtures() {
     let cases = cases();
     assert!(cases.len() > 10, "fixtures not found under {}", fixtures_root().display());
     let problems: Vec<String> = cases.iter().flat_map(|c| check_case(c)).collect();
-    assert!(problems.is_empty(), "{} mismatches (run `cargo xtask bless` if intended):\n\n{}", problems.len(), problems.join("\n\n"));
+    assert!(
+        problems.is_empty(),
+        "{} mismatches (run `cargo xtask bless` if intended):\n\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
 }
 
 /// Every check has a case named after it that triggers it, and a case `<id>-ok` (the same
@@ -179,11 +190,13 @@ fn every_check_has_a_triggering_and_a_clean_fixture() {
                 missing.push(format!("fixtures/checks/{case} is missing"));
                 continue;
             }
-            let mut args: Vec<String> = vec!["validate".into(), "input".into(), "--output-format".into(), "json".into()];
+            let mut args: Vec<String> =
+                vec!["validate".into(), "input".into(), "--output-format".into(), "json".into()];
             args.extend(extra_args(&dir));
             let (_, stdout, stderr) = run(&dir, &args);
-            let report: serde_json::Value = serde_json::from_str(&stdout)
-                .unwrap_or_else(|e| panic!("{case}: JSON output does not parse ({e}): {stdout}{stderr}"));
+            let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+                panic!("{case}: JSON output does not parse ({e}): {stdout}{stderr}")
+            });
             let fired = report["diagnostics"].as_array().unwrap().iter().any(|d| d["check"] == id);
             if fired != should_fire {
                 missing.push(format!(

@@ -30,18 +30,28 @@ fn example_documents() -> Vec<String> {
 
 /// Loads, checks and renders a folder; returns the files render would write.
 fn render(dir: &Path) -> Vec<(String, String)> {
-    let mut loaded = connections_loader::load(dir, &connections_loader::LoadOptions::default()).unwrap();
+    let mut loaded =
+        connections_loader::load(dir, &connections_loader::LoadOptions::default()).unwrap();
     let documents = std::mem::take(&mut loaded.documents);
     let analysis = connections_core::analyse(documents, &LowerOptions::default(), &Offline);
     assert!(
-        !analysis.diagnostics.iter().any(|d| d.severity == connections_core::diagnostic::Severity::Error),
+        !analysis
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == connections_core::diagnostic::Severity::Error),
         "{:?}",
         analysis.diagnostics
     );
     connections_core::render::render(&analysis.model).0.files()
 }
 
-fn write_layout(dir: &Path, documents: &[String], order: &[usize], cuts: &[usize], names: &[String]) {
+fn write_layout(
+    dir: &Path,
+    documents: &[String],
+    order: &[usize],
+    cuts: &[usize],
+    names: &[String],
+) {
     let mut file = 0;
     let mut content = String::new();
     for (i, &doc) in order.iter().enumerate() {
@@ -50,7 +60,9 @@ fn write_layout(dir: &Path, documents: &[String], order: &[usize], cuts: &[usize
         }
         content.push_str(&documents[doc]);
         if cuts.contains(&i) || i + 1 == order.len() {
-            let path = dir.join(&names[file % names.len()]).join(format!("{file:03}-{}.yaml", names[(file * 7) % names.len()]));
+            let path = dir
+                .join(&names[file % names.len()])
+                .join(format!("{file:03}-{}.yaml", names[(file * 7) % names.len()]));
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, &content).unwrap();
             content.clear();

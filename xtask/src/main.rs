@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 fn generated() -> Vec<(&'static str, String)> {
@@ -34,7 +37,11 @@ fn codegen(check: bool) -> Result<(), String> {
             }
         }
     }
-    if stale.is_empty() { Ok(()) } else { Err(format!("stale generated files: {}; run `cargo xtask codegen`", stale.join(", "))) }
+    if stale.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("stale generated files: {}; run `cargo xtask codegen`", stale.join(", ")))
+    }
 }
 
 fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
@@ -45,29 +52,44 @@ fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String>
         .current_dir(root())
         .status()
         .map_err(|e| format!("cannot run {program}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed ({status})", args.join(" "))) }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
+    }
 }
 
 fn dogfood() -> Result<(), String> {
-    let bin = root().join("target/release/kubectl-connections");
+    // The debug build the tests just made: the dogfood checks behaviour, not speed.
+    run("cargo", &["build", "--locked", "-p", "kubectl-connections"], &[])?;
+    let bin = root().join("target/debug/kubectl-connections");
     let bin = bin.to_str().ok_or("non-UTF-8 path")?;
-    run("cargo", &["build", "--release", "--locked", "-p", "kubectl-connections"], &[])?;
     run(bin, &["validate", "examples/gitops-repo", "--fail-on", "warning"], &[])?;
     let tmp = std::env::temp_dir().join(format!("kc-dogfood-{}", std::process::id()));
     let (a, b) = (tmp.join("a"), tmp.join("b"));
     run(bin, &["render", "examples/gitops-repo", "--out", a.to_str().unwrap()], &[])?;
     run(bin, &["render", "examples/gitops-repo", "--out", b.to_str().unwrap()], &[])?;
     run("diff", &["-r", a.to_str().unwrap(), b.to_str().unwrap()], &[])?;
-    run("kubectl", &["kustomize", a.to_str().unwrap(), "-o", tmp.join("built.yaml").to_str().unwrap()], &[])?;
+    run(
+        "kubectl",
+        &["kustomize", a.to_str().unwrap(), "-o", tmp.join("built.yaml").to_str().unwrap()],
+        &[],
+    )?;
     let _ = std::fs::remove_dir_all(&tmp);
-    println!("dogfood: example validates clean, renders byte-identically twice, and kubectl kustomize accepts it");
+    println!(
+        "dogfood: example validates clean, renders byte-identically twice, and kubectl kustomize accepts it"
+    );
     Ok(())
 }
 
 fn ci() -> Result<(), String> {
     run("cargo", &["fmt", "--all", "--check"], &[])?;
     codegen(true)?;
-    run("cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"], &[])?;
+    run(
+        "cargo",
+        &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"],
+        &[],
+    )?;
     run("cargo", &["test", "--workspace", "--locked"], &[])?;
     dogfood()
 }
@@ -76,7 +98,11 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("codegen") => codegen(args.iter().any(|a| a == "--check")),
-        Some("bless") => run("cargo", &["test", "-p", "kubectl-connections", "--test", "fixtures"], &[("BLESS", "1")]),
+        Some("bless") => run(
+            "cargo",
+            &["test", "-p", "kubectl-connections", "--test", "fixtures"],
+            &[("BLESS", "1")],
+        ),
         Some("ci") => ci(),
         Some("dogfood") => dogfood(),
         _ => Err("usage: cargo xtask <codegen [--check] | bless | ci | dogfood>".to_string()),

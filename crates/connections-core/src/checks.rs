@@ -267,7 +267,13 @@ pub fn reference_markdown() -> String {
          | id | severity | finds |\n|---|---|---|\n",
     );
     for check in Check::ALL {
-        out.push_str(&format!("| [`{}`](#{}) | {} | {} |\n", check.id(), check.id(), check.severity(), check.docs().summary));
+        out.push_str(&format!(
+            "| [`{}`](#{}) | {} | {} |\n",
+            check.id(),
+            check.id(),
+            check.severity(),
+            check.docs().summary
+        ));
     }
     for check in Check::ALL {
         let docs = check.docs();

@@ -37,7 +37,11 @@ pub struct Analysis {
 }
 
 /// Lowers the documents and runs every check.
-pub fn analyse(documents: Vec<Document>, options: &LowerOptions, external: &dyn validate::ExternalObjects) -> Analysis {
+pub fn analyse(
+    documents: Vec<Document>,
+    options: &LowerOptions,
+    external: &dyn validate::ExternalObjects,
+) -> Analysis {
     let (model, mut diagnostics) = model::lower(documents, options);
     diagnostics.extend(validate::check(&model, external));
     Analysis { model, diagnostics }

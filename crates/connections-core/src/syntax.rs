@@ -506,7 +506,9 @@ impl Node {
     fn key_matches(&self, key: &str) -> bool {
         match &self.value {
             // Fast path: most keys are plain strings.
-            NodeValue::Scalar(s) if s.text == key => s.as_str().is_some() || s.resolve().to_text() == key,
+            NodeValue::Scalar(s) if s.text == key => {
+                s.as_str().is_some() || s.resolve().to_text() == key
+            }
             NodeValue::Scalar(s) => s.style == ScalarStyle::Plain && s.resolve().to_text() == key,
             _ => false,
         }
@@ -575,7 +577,11 @@ mod tests {
 
     #[test]
     fn str_tag_forces_a_string() {
-        let s = Scalar { text: "0777".into(), style: ScalarStyle::Plain, tag: Some("tag:yaml.org,2002:str".into()) };
+        let s = Scalar {
+            text: "0777".into(),
+            style: ScalarStyle::Plain,
+            tag: Some("tag:yaml.org,2002:str".into()),
+        };
         assert_eq!(s.resolve(), Resolved::Str("0777".into()));
     }
 }

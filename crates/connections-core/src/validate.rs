@@ -7,7 +7,8 @@ use crate::checks::Check;
 use crate::diagnostic::Diagnostic;
 use crate::model::fields::join;
 use crate::model::{
-    Body, ConnectionModel, CredentialValue, Flavour, Model, Reference, Referrer, SecretKeys, TargetKind, polyaxon,
+    Body, ConnectionModel, CredentialValue, Flavour, Model, Reference, Referrer, SecretKeys,
+    TargetKind, polyaxon,
 };
 use crate::source::Span;
 use std::collections::{BTreeMap, HashSet};
@@ -38,15 +39,29 @@ impl ExternalObjects for Offline {
 /// common names users reach for.
 pub fn is_builtin_type(type_name: &str) -> bool {
     polyaxon::is_kind(type_name)
-        || matches!(type_name, "Opaque" | "mongodb" | "mariadb" | "amqp" | "kafka" | "https" | "kubernetes")
+        || matches!(
+            type_name,
+            "Opaque" | "mongodb" | "mariadb" | "amqp" | "kafka" | "https" | "kubernetes"
+        )
 }
 
 /// Whether an inline credential of this name is a secret when no ConnectionType says otherwise.
 pub fn is_sensitive_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    ["password", "passwd", "secret", "token", "privatekey", "private-key", "private_key", "apikey", "api-key", "api_key"]
-        .iter()
-        .any(|s| lower.contains(s))
+    [
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "privatekey",
+        "private-key",
+        "private_key",
+        "apikey",
+        "api-key",
+        "api_key",
+    ]
+    .iter()
+    .any(|s| lower.contains(s))
 }
 
 /// Runs every model-level check.
@@ -131,7 +146,8 @@ fn duplicates(model: &Model, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let sources = model.secret_sources(&key.0, &key.1);
-        let kinds: HashSet<&str> = sources.iter().map(|&s| model.objects[s].kind.value.as_str()).collect();
+        let kinds: HashSet<&str> =
+            sources.iter().map(|&s| model.objects[s].kind.value.as_str()).collect();
         if sources.len() > 1 && kinds.len() > 1 {
             let first = &model.objects[sources[0]];
             for &s in &sources[1..] {
@@ -145,7 +161,12 @@ fn duplicates(model: &Model, out: &mut Vec<Diagnostic>) {
                         other.name.span,
                         format!(
                             "Secret `{}` in namespace `{}` is declared by both {} `{}` and {} `{}`",
-                            key.1, key.0, first.kind.value, first.name.value, other.kind.value, other.name.value
+                            key.1,
+                            key.0,
+                            first.kind.value,
+                            first.name.value,
+                            other.kind.value,
+                            other.name.value
                         ),
                     )
                     .path("metadata.name")
@@ -174,16 +195,26 @@ fn referrer_label(model: &Model, from: Referrer) -> String {
     }
 }
 
-fn resolve(model: &Model, r: &Reference, external: &dyn ExternalObjects, out: &mut Vec<Diagnostic>) {
+fn resolve(
+    model: &Model,
+    r: &Reference,
+    external: &dyn ExternalObjects,
+    out: &mut Vec<Diagnostic>,
+) {
     let who = referrer_label(model, r.from);
     match r.target {
         TargetKind::Secret => {
             let sources = model.secret_sources(&r.namespace, &r.name.value);
             if let Some(&first) = sources.first() {
                 match model.secret_keys(first) {
-                    Some(SecretKeys::Known(keys)) => {
-                        missing_keys(r, &who, "Secret", keys.keys().map(String::as_str), Check::MissingSecretKey, out)
-                    }
+                    Some(SecretKeys::Known(keys)) => missing_keys(
+                        r,
+                        &who,
+                        "Secret",
+                        keys.keys().map(String::as_str),
+                        Check::MissingSecretKey,
+                        out,
+                    ),
                     Some(SecretKeys::Unknown(reason)) => {
                         for need in &r.keys {
                             out.push(
@@ -206,20 +237,26 @@ fn resolve(model: &Model, r: &Reference, external: &dyn ExternalObjects, out: &m
                 return;
             }
             if let Some(found) = external.has(TargetKind::Secret, &r.namespace, &r.name.value) {
-                missing_keys(r, &who, "Secret", found.keys.iter().map(String::as_str), Check::MissingSecretKey, out);
+                missing_keys(
+                    r,
+                    &who,
+                    "Secret",
+                    found.keys.iter().map(String::as_str),
+                    Check::MissingSecretKey,
+                    out,
+                );
                 return;
             }
             if r.optional {
                 return;
             }
-            let candidates = model
-                .objects
-                .iter()
-                .filter(|o| o.namespace_str() == r.namespace)
-                .filter_map(|o| match &o.body {
-                    Body::Secret(_) => Some(o.name.value.as_str()),
-                    Body::SecretDeclaration(d) => Some(d.secret_name.value.as_str()),
-                    _ => None,
+            let candidates =
+                model.objects.iter().filter(|o| o.namespace_str() == r.namespace).filter_map(|o| {
+                    match &o.body {
+                        Body::Secret(_) => Some(o.name.value.as_str()),
+                        Body::SecretDeclaration(d) => Some(d.secret_name.value.as_str()),
+                        _ => None,
+                    }
                 });
             out.push(
                 Diagnostic::new(
@@ -237,17 +274,38 @@ fn resolve(model: &Model, r: &Reference, external: &dyn ExternalObjects, out: &m
         }
         TargetKind::ConfigMap => {
             if let Some(generated) = generated_settings(model, &r.namespace, &r.name.value) {
-                missing_keys(r, &who, "ConfigMap", generated.data.keys().map(String::as_str), Check::MissingConfigMapKey, out);
+                missing_keys(
+                    r,
+                    &who,
+                    "ConfigMap",
+                    generated.data.keys().map(String::as_str),
+                    Check::MissingConfigMapKey,
+                    out,
+                );
                 return;
             }
             if let Some(cm) = model.configmap(&r.namespace, &r.name.value) {
                 if let Body::ConfigMap(data) = &model.objects[cm].body {
-                    missing_keys(r, &who, "ConfigMap", data.keys.keys().map(String::as_str), Check::MissingConfigMapKey, out);
+                    missing_keys(
+                        r,
+                        &who,
+                        "ConfigMap",
+                        data.keys.keys().map(String::as_str),
+                        Check::MissingConfigMapKey,
+                        out,
+                    );
                 }
                 return;
             }
             if let Some(found) = external.has(TargetKind::ConfigMap, &r.namespace, &r.name.value) {
-                missing_keys(r, &who, "ConfigMap", found.keys.iter().map(String::as_str), Check::MissingConfigMapKey, out);
+                missing_keys(
+                    r,
+                    &who,
+                    "ConfigMap",
+                    found.keys.iter().map(String::as_str),
+                    Check::MissingConfigMapKey,
+                    out,
+                );
                 return;
             }
             if r.optional {
@@ -256,7 +314,9 @@ fn resolve(model: &Model, r: &Reference, external: &dyn ExternalObjects, out: &m
             let candidates = model
                 .objects
                 .iter()
-                .filter(|o| o.namespace_str() == r.namespace && matches!(o.body, Body::ConfigMap(_)))
+                .filter(|o| {
+                    o.namespace_str() == r.namespace && matches!(o.body, Body::ConfigMap(_))
+                })
                 .map(|o| o.name.value.as_str());
             out.push(
                 Diagnostic::new(
@@ -274,14 +334,19 @@ fn resolve(model: &Model, r: &Reference, external: &dyn ExternalObjects, out: &m
         }
         TargetKind::KubeDirectorCluster => {
             if model.kubedirector_cluster(&r.namespace, &r.name.value).is_some()
-                || external.has(TargetKind::KubeDirectorCluster, &r.namespace, &r.name.value).is_some()
+                || external
+                    .has(TargetKind::KubeDirectorCluster, &r.namespace, &r.name.value)
+                    .is_some()
             {
                 return;
             }
             let candidates = model
                 .objects
                 .iter()
-                .filter(|o| o.namespace_str() == r.namespace && matches!(o.body, Body::KubeDirectorCluster(_)))
+                .filter(|o| {
+                    o.namespace_str() == r.namespace
+                        && matches!(o.body, Body::KubeDirectorCluster(_))
+                })
                 .map(|o| o.name.value.as_str());
             out.push(
                 Diagnostic::new(
@@ -302,7 +367,11 @@ fn resolve(model: &Model, r: &Reference, external: &dyn ExternalObjects, out: &m
 }
 
 /// The settings ConfigMap render will generate under this name, if any.
-fn generated_settings(model: &Model, namespace: &str, name: &str) -> Option<crate::render::generate::SettingsConfigMap> {
+fn generated_settings(
+    model: &Model,
+    namespace: &str,
+    name: &str,
+) -> Option<crate::render::generate::SettingsConfigMap> {
     let connection = name.strip_suffix("-connection")?;
     let index = model.connection(namespace, connection)?;
     crate::render::generate::settings_configmap(model, index)
@@ -348,13 +417,20 @@ fn missing_keys<'k>(
 }
 
 /// Help for a dangling name: the same name in another namespace, or a close name here.
-fn elsewhere_or_suggest<'a>(model: &Model, r: &Reference, kind: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+fn elsewhere_or_suggest<'a>(
+    model: &Model,
+    r: &Reference,
+    kind: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> String {
     let elsewhere: Vec<&str> = model
         .objects
         .iter()
         .filter(|o| o.namespace_str() != r.namespace)
         .filter(|o| match (&o.body, r.target) {
-            (Body::Secret(_), TargetKind::Secret) | (Body::ConfigMap(_), TargetKind::ConfigMap) => o.name.value == r.name.value,
+            (Body::Secret(_), TargetKind::Secret) | (Body::ConfigMap(_), TargetKind::ConfigMap) => {
+                o.name.value == r.name.value
+            }
             (Body::SecretDeclaration(d), TargetKind::Secret) => d.secret_name.value == r.name.value,
             _ => false,
         })
@@ -405,10 +481,18 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-fn connection_checks(model: &Model, i: usize, connection: &ConnectionModel, out: &mut Vec<Diagnostic>) {
+fn connection_checks(
+    model: &Model,
+    i: usize,
+    connection: &ConnectionModel,
+    out: &mut Vec<Diagnostic>,
+) {
     let object = &model.objects[i];
     let ns = object.namespace_str();
-    let connection_type = connection.type_name.as_ref().and_then(|t| model.connection_type(connection.flavour, ns, &t.value));
+    let connection_type = connection
+        .type_name
+        .as_ref()
+        .and_then(|t| model.connection_type(connection.flavour, ns, &t.value));
     match (&connection.type_name, connection.flavour) {
         (None, Flavour::Ours) => out.push(
             Diagnostic::new(Check::InvalidConnection, object.name.span, format!("Connection `{}` has no `spec.type`", object.name.value))
@@ -439,22 +523,28 @@ fn connection_checks(model: &Model, i: usize, connection: &ConnectionModel, out:
     }
     let type_fields: BTreeMap<&str, bool> = connection_type
         .and_then(|t| match &model.objects[t].body {
-            Body::ConnectionType(t) => Some(t.fields.iter().map(|f| (f.name.value.as_str(), f.sensitive)).collect()),
+            Body::ConnectionType(t) => {
+                Some(t.fields.iter().map(|f| (f.name.value.as_str(), f.sensitive)).collect())
+            }
             _ => None,
         })
         .unwrap_or_default();
     for credential in &connection.credentials {
-        let sensitive = type_fields
-            .get(credential.name.value.as_str())
-            .copied()
-            .unwrap_or_else(|| connection_type.is_none() && is_sensitive_name(&credential.name.value));
+        let sensitive =
+            type_fields.get(credential.name.value.as_str()).copied().unwrap_or_else(|| {
+                connection_type.is_none() && is_sensitive_name(&credential.name.value)
+            });
         let inline_span = match &credential.value {
             Some(CredentialValue::Inline(v)) => Some(v.span),
             Some(CredentialValue::ConfigMapKey { name, .. }) => Some(name.span),
             _ => None,
         };
         if sensitive && let Some(span) = inline_span {
-            let how = if matches!(credential.value, Some(CredentialValue::Inline(_))) { "inline" } else { "from a ConfigMap" };
+            let how = if matches!(credential.value, Some(CredentialValue::Inline(_))) {
+                "inline"
+            } else {
+                "from a ConfigMap"
+            };
             out.push(
                 Diagnostic::new(
                     Check::InlineSensitiveCredential,
@@ -474,7 +564,10 @@ fn connection_checks(model: &Model, i: usize, connection: &ConnectionModel, out:
                 Diagnostic::new(
                     Check::InvalidConnection,
                     credential.name.span,
-                    format!("credential `{}` sets neither `value` nor `valueFrom`", credential.name.value),
+                    format!(
+                        "credential `{}` sets neither `value` nor `valueFrom`",
+                        credential.name.value
+                    ),
                 )
                 .path(&credential.path)
                 .label("empty credential"),
@@ -497,7 +590,10 @@ fn connection_checks(model: &Model, i: usize, connection: &ConnectionModel, out:
             );
         }
         if let Some(cm) = model.configmap(ns, &generated)
-            && model.objects[cm].root.path(&["metadata", "annotations", crate::render::generate::GENERATED_FROM]).is_none()
+            && model.objects[cm]
+                .root
+                .path(&["metadata", "annotations", crate::render::generate::GENERATED_FROM])
+                .is_none()
         {
             out.push(
                 Diagnostic::new(
@@ -556,7 +652,13 @@ fn generated_key_conflicts(name: &str, connection: &ConnectionModel, out: &mut V
     }
 }
 
-fn scope_check(model: &Model, workload: usize, connection: usize, span: Span, out: &mut Vec<Diagnostic>) {
+fn scope_check(
+    model: &Model,
+    workload: usize,
+    connection: usize,
+    span: Span,
+    out: &mut Vec<Diagnostic>,
+) {
     let Body::Connection(c) = &model.objects[connection].body else { return };
     if c.scopes.is_empty() {
         return;
@@ -581,7 +683,10 @@ fn scope_check(model: &Model, workload: usize, connection: usize, span: Span, ou
         .path(format!("metadata.annotations.{}", crate::model::USE_ANNOTATION))
         .label("outside the connection's scopes")
         .related(model.objects[connection].name.span, "connection declared here")
-        .help(format!("add `{{kind: {}, name: {}}}` to the Connection's `spec.scopes`", w.kind.value, w.name.value)),
+        .help(format!(
+            "add `{{kind: {}, name: {}}}` to the Connection's `spec.scopes`",
+            w.kind.value, w.name.value
+        )),
     );
 }
 
@@ -600,10 +705,12 @@ fn polyaxon_checks(model: &Model, out: &mut Vec<Diagnostic>) {
                     )
                     .path(join(&connection.path, "kind"))
                     .label("unknown Polyaxon kind")
-                    .help(match closest(&kind.value, polyaxon::KINDS.iter().copied()) {
-                        Some(k) => format!("did you mean `{k}`?"),
-                        None => format!("Polyaxon kinds are: {}", polyaxon::KINDS.join(", ")),
-                    }),
+                    .help(
+                        match closest(&kind.value, polyaxon::KINDS.iter().copied()) {
+                            Some(k) => format!("did you mean `{k}`?"),
+                            None => format!("Polyaxon kinds are: {}", polyaxon::KINDS.join(", ")),
+                        },
+                    ),
                 );
             }
             if let Some(name) = &connection.name

@@ -32,7 +32,11 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { max_file_size: DEFAULT_MAX_FILE_SIZE, exclude: None, limits: yaml::Limits::default() }
+        LoadOptions {
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            exclude: None,
+            limits: yaml::Limits::default(),
+        }
     }
 }
 
@@ -91,11 +95,15 @@ fn read_one(path: &Path, file: FileId, options: &LoadOptions) -> FileResult {
             ));
         }
         Ok(_) => {}
-        Err(e) => return problem(format!("this file cannot be read: {}", walk::io_reason(Some(&e)))),
+        Err(e) => {
+            return problem(format!("this file cannot be read: {}", walk::io_reason(Some(&e))));
+        }
     }
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
-        Err(e) => return problem(format!("this file cannot be read: {}", walk::io_reason(Some(&e)))),
+        Err(e) => {
+            return problem(format!("this file cannot be read: {}", walk::io_reason(Some(&e))));
+        }
     };
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
@@ -106,7 +114,9 @@ fn read_one(path: &Path, file: FileId, options: &LoadOptions) -> FileResult {
             return FileResult::Problem {
                 text,
                 check: Check::YamlSyntax,
-                message: format!("this file is not valid UTF-8 (invalid byte at offset {at}); YAML must be UTF-8"),
+                message: format!(
+                    "this file is not valid UTF-8 (invalid byte at offset {at}); YAML must be UTF-8"
+                ),
                 offset: at as u32,
                 label: "invalid UTF-8",
             };
@@ -121,7 +131,10 @@ fn read_one(path: &Path, file: FileId, options: &LoadOptions) -> FileResult {
 /// Reads every manifest under `root`.
 pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
     if let Err(e) = std::fs::metadata(root) {
-        return Err(LoadError::Root { path: root.to_path_buf(), reason: walk::io_reason(Some(&e)) });
+        return Err(LoadError::Root {
+            path: root.to_path_buf(),
+            reason: walk::io_reason(Some(&e)),
+        });
     }
     let entries = walk::walk(root, options.exclude.as_deref());
     let mut loaded = Loaded::default();
@@ -133,9 +146,9 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
                     walk::ProblemKind::Unreadable => Check::UnreadableInput,
                     walk::ProblemKind::Skipped => Check::SkippedInput,
                 };
-                loaded.diagnostics.push(
-                    Diagnostic::new(check, Span::new(file, 0, 0), detail).label("not read"),
-                );
+                loaded
+                    .diagnostics
+                    .push(Diagnostic::new(check, Span::new(file, 0, 0), detail).label("not read"));
             }
             walk::Entry::File { path, relative } => {
                 let file = FileId(loaded.sources.len() as u32);
@@ -148,7 +161,10 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
                     }
                     FileResult::Problem { text, check, message, offset, label } => {
                         loaded.sources.add(SourceFile::new(relative, text));
-                        loaded.diagnostics.push(Diagnostic::new(check, Span::new(file, offset, offset), message).label(label));
+                        loaded.diagnostics.push(
+                            Diagnostic::new(check, Span::new(file, offset, offset), message)
+                                .label(label),
+                        );
                     }
                 }
             }
@@ -158,7 +174,11 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
 }
 
 /// Parses one in-memory text as a file (for tests and the KRM function).
-pub fn load_text(sources: &mut SourceMap, relative: &str, text: &str) -> (Vec<Document>, Vec<Diagnostic>) {
+pub fn load_text(
+    sources: &mut SourceMap,
+    relative: &str,
+    text: &str,
+) -> (Vec<Document>, Vec<Diagnostic>) {
     let file = sources.add(SourceFile::new(relative, text));
     let source = sources.get(file).expect("just added");
     yaml::parse(file, &source.text, &source.lines, yaml::Limits::default())

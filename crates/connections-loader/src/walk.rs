@@ -65,11 +65,15 @@ pub fn walk(root: &Path, exclude: Option<&Path>) -> Vec<Entry> {
     let mut out = Vec::new();
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     if root.is_file() {
-        out.push(Entry::File { path: root.to_path_buf(), relative: relative(root.parent().unwrap_or(root), root) });
+        out.push(Entry::File {
+            path: root.to_path_buf(),
+            relative: relative(root.parent().unwrap_or(root), root),
+        });
         return out;
     }
     let excluded = exclude.and_then(|e| e.canonicalize().ok());
-    let mut walker = walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter();
+    let mut walker =
+        walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter();
     while let Some(next) = walker.next() {
         let entry = match next {
             Ok(entry) => entry,
@@ -148,11 +152,14 @@ fn symlink(canonical_root: &Path, path: &Path, rel: String, out: &mut Vec<Entry>
             }
         }
         Ok(target) if !target.starts_with(canonical_root) => {
-            let written = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
+            let written =
+                std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
             out.push(Entry::Problem {
                 relative: rel,
                 kind: ProblemKind::Unreadable,
-                detail: format!("this symlink points to `{written}`, outside the repository; it is not followed"),
+                detail: format!(
+                    "this symlink points to `{written}`, outside the repository; it is not followed"
+                ),
             });
         }
         Ok(target) if target.is_file() => {

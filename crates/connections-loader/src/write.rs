@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 pub const BOOKKEEPING_DIR: &str = ".connections";
 /// The list of files render wrote, inside [`BOOKKEEPING_DIR`].
 pub const MANIFEST_FILE: &str = "manifest";
-const MANIFEST_HEADER: &str = "# Files written by kubectl-connections render; it removes only these.";
+const MANIFEST_HEADER: &str =
+    "# Files written by kubectl-connections render; it removes only these.";
 
 /// Why output could not be written. The target folder is unchanged in every case.
 #[derive(Debug, thiserror::Error)]
@@ -67,14 +68,21 @@ pub struct WriteReport {
 fn is_safe_relative(path: &str) -> bool {
     !path.is_empty()
         && !path.starts_with('/')
-        && path.split('/').all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains('\\'))
+        && path
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains('\\'))
 }
 
 /// Reads the manifest of an earlier render (empty if there is none).
 pub fn read_manifest(dir: &Path) -> BTreeSet<String> {
     let path = dir.join(BOOKKEEPING_DIR).join(MANIFEST_FILE);
     fs::read_to_string(path)
-        .map(|text| text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).map(str::to_string).collect())
+        .map(|text| {
+            text.lines()
+                .filter(|l| !l.starts_with('#') && !l.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -91,7 +99,12 @@ fn existing_files(dir: &Path) -> Result<Vec<(String, fs::FileType)>, WriteError>
         if entry.depth() == 0 {
             continue;
         }
-        let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path()).to_string_lossy().replace('\\', "/");
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap_or(entry.path())
+            .to_string_lossy()
+            .replace('\\', "/");
         if entry.depth() == 1 && rel == BOOKKEEPING_DIR {
             walker.skip_current_dir();
             continue;
@@ -132,7 +145,8 @@ pub fn write_output(dir: &Path, files: &[(String, String)]) -> Result<WriteRepor
     {
         return Err(WriteError::NotADirectory(dir.to_path_buf()));
     }
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let name =
+        dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -146,8 +160,9 @@ pub fn write_output(dir: &Path, files: &[(String, String)]) -> Result<WriteRepor
         .write(true)
         .open(&lock_path)
         .map_err(io("cannot open lock file", &lock_path))?;
-    rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
-        .map_err(|e| WriteError::Io { action: "cannot lock", path: lock_path.clone(), source: e.into() })?;
+    rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive).map_err(|e| {
+        WriteError::Io { action: "cannot lock", path: lock_path.clone(), source: e.into() }
+    })?;
 
     let exists = dir.is_dir();
     let previous = if exists { read_manifest(dir) } else { BTreeSet::new() };
@@ -155,8 +170,11 @@ pub fn write_output(dir: &Path, files: &[(String, String)]) -> Result<WriteRepor
     let planned: BTreeSet<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
     let foreign: Vec<&(String, fs::FileType)> =
         existing.iter().filter(|(rel, kind)| !kind.is_dir() && !previous.contains(rel)).collect();
-    let clashes: Vec<String> =
-        foreign.iter().filter(|(rel, _)| planned.contains(rel.as_str())).map(|(rel, _)| rel.clone()).collect();
+    let clashes: Vec<String> = foreign
+        .iter()
+        .filter(|(rel, _)| planned.contains(rel.as_str()))
+        .map(|(rel, _)| rel.clone())
+        .collect();
     if !clashes.is_empty() {
         return Err(WriteError::Foreign { dir: dir.to_path_buf(), files: clashes });
     }
@@ -226,7 +244,11 @@ fn swap(new: &Path, dir: &Path) -> Result<(), WriteError> {
             fs::rename(dir, &backup).map_err(io("cannot move old output aside at", dir))?;
             if let Err(source) = fs::rename(new, dir) {
                 let _ = fs::rename(&backup, dir);
-                return Err(WriteError::Io { action: "cannot move output into place at", path: dir.to_path_buf(), source });
+                return Err(WriteError::Io {
+                    action: "cannot move output into place at",
+                    path: dir.to_path_buf(),
+                    source,
+                });
             }
             fs::rename(&backup, new).map_err(io("cannot clean up", &backup))?;
             Ok(())
@@ -253,7 +275,8 @@ mod tests {
         assert!(!out.join("a/x.yaml").exists());
         assert_eq!(fs::read_to_string(out.join("b.yaml")).unwrap(), "3");
         assert_eq!(fs::read_to_string(out.join("README.md")).unwrap(), "mine");
-        let leftovers: Vec<_> = fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let leftovers: Vec<_> =
+            fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(leftovers.len(), 2, "only the output and its lock file: {leftovers:?}");
     }
 
@@ -273,7 +296,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("rendered");
         for bad in ["../x.yaml", "/etc/x", "a//b", "a/./b", ""] {
-            assert!(matches!(write_output(&out, &files(&[(bad, "x")])), Err(WriteError::UnsafePath(_))), "{bad}");
+            assert!(
+                matches!(write_output(&out, &files(&[(bad, "x")])), Err(WriteError::UnsafePath(_))),
+                "{bad}"
+            );
         }
         assert!(!out.exists());
     }

@@ -101,7 +101,8 @@ impl Builder<'_> {
     }
 
     fn error(&mut self, check: Check, start: u32, message: String, label: &str) -> Abort {
-        self.diagnostics.push(Diagnostic::new(check, self.span(start, start), message).label(label));
+        self.diagnostics
+            .push(Diagnostic::new(check, self.span(start, start), message).label(label));
         Abort
     }
 
@@ -123,7 +124,8 @@ impl Builder<'_> {
                     let text = node.key_text();
                     // Merge keys may repeat only as duplicates, which is an error too.
                     if !seen.insert(text.clone()) {
-                        let first = entries.iter().find(|(k, _)| k.key_text() == text).map(|(k, _)| k.span);
+                        let first =
+                            entries.iter().find(|(k, _)| k.key_text() == text).map(|(k, _)| k.span);
                         let mut d = Diagnostic::new(
                             Check::DuplicateKey,
                             node.span,
@@ -169,34 +171,54 @@ impl Builder<'_> {
                     return Err(self.error(
                         Check::YamlSyntax,
                         start,
-                        format!("nesting deeper than {} levels; refusing to read further", self.limits.max_depth),
+                        format!(
+                            "nesting deeper than {} levels; refusing to read further",
+                            self.limits.max_depth
+                        ),
                         "too deep",
                     ));
                 }
                 let frame = if matches!(event, Event::SequenceStart(..)) {
                     Frame::Seq { start, anchor, items: Vec::new() }
                 } else {
-                    Frame::Map { start, anchor, entries: Vec::new(), key: None, seen: KeySet::default() }
+                    Frame::Map {
+                        start,
+                        anchor,
+                        entries: Vec::new(),
+                        key: None,
+                        seen: KeySet::default(),
+                    }
                 };
                 self.stack.push(frame);
                 Ok(())
             }
             Event::SequenceEnd => {
-                let Some(Frame::Seq { start, anchor, items }) = self.stack.pop() else { return Ok(()) };
-                let node = Node { span: self.span(start, end.max(start)), value: NodeValue::Seq(items) };
+                let Some(Frame::Seq { start, anchor, items }) = self.stack.pop() else {
+                    return Ok(());
+                };
+                let node =
+                    Node { span: self.span(start, end.max(start)), value: NodeValue::Seq(items) };
                 self.register(anchor, &node);
                 self.push_value(node)
             }
             Event::MappingEnd => {
-                let Some(Frame::Map { start, anchor, entries, .. }) = self.stack.pop() else { return Ok(()) };
+                let Some(Frame::Map { start, anchor, entries, .. }) = self.stack.pop() else {
+                    return Ok(());
+                };
                 let entries = self.merge(entries);
-                let node = Node { span: self.span(start, end.max(start)), value: NodeValue::Map(entries) };
+                let node =
+                    Node { span: self.span(start, end.max(start)), value: NodeValue::Map(entries) };
                 self.register(anchor, &node);
                 self.push_value(node)
             }
             Event::Alias(id) => {
                 let Some((node, size)) = self.anchors.get(&id) else {
-                    return Err(self.error(Check::YamlSyntax, start, "alias to an unknown anchor".into(), "unknown anchor"));
+                    return Err(self.error(
+                        Check::YamlSyntax,
+                        start,
+                        "alias to an unknown anchor".into(),
+                        "unknown anchor",
+                    ));
                 };
                 if *size > self.alias_budget {
                     return Err(self.error(
@@ -211,18 +233,18 @@ impl Builder<'_> {
                 node.span = self.span(start, end);
                 self.push_value(node)
             }
-            Event::DocumentStart(_) | Event::DocumentEnd | Event::StreamStart | Event::StreamEnd | Event::Nothing => {
-                Ok(())
-            }
+            Event::DocumentStart(_)
+            | Event::DocumentEnd
+            | Event::StreamStart
+            | Event::StreamEnd
+            | Event::Nothing => Ok(()),
         }
     }
 
     /// Applies YAML 1.1 merge keys (`<<: *base` or `<<: [*a, *b]`): merged entries never
     /// override keys written in the mapping, and earlier merge sources win over later ones.
     fn merge(&mut self, entries: Vec<(Node, Node)>) -> Vec<(Node, Node)> {
-        let is_merge = |k: &Node| {
-            matches!(&k.value, NodeValue::Scalar(s) if s.text == "<<" && s.style == ScalarStyle::Plain)
-        };
+        let is_merge = |k: &Node| matches!(&k.value, NodeValue::Scalar(s) if s.text == "<<" && s.style == ScalarStyle::Plain);
         if !entries.iter().any(|(k, _)| is_merge(k)) {
             return entries;
         }
@@ -237,15 +259,23 @@ impl Builder<'_> {
                             match item.value {
                                 NodeValue::Map(m) => sources.push(m),
                                 _ => self.diagnostics.push(
-                                    Diagnostic::new(Check::YamlSyntax, item.span, "a merge key (`<<`) takes mappings only")
-                                        .label("not a mapping"),
+                                    Diagnostic::new(
+                                        Check::YamlSyntax,
+                                        item.span,
+                                        "a merge key (`<<`) takes mappings only",
+                                    )
+                                    .label("not a mapping"),
                                 ),
                             }
                         }
                     }
                     _ => self.diagnostics.push(
-                        Diagnostic::new(Check::YamlSyntax, v.span, "a merge key (`<<`) takes a mapping or a list of mappings")
-                            .label("not a mapping"),
+                        Diagnostic::new(
+                            Check::YamlSyntax,
+                            v.span,
+                            "a merge key (`<<`) takes a mapping or a list of mappings",
+                        )
+                        .label("not a mapping"),
                     ),
                 }
             } else {
@@ -266,7 +296,12 @@ impl Builder<'_> {
 
 /// Parses every document of one file. Syntax errors end the file's parse; documents before the
 /// error are kept (kubectl would refuse the file, and the finding says so).
-pub fn parse(file: FileId, text: &str, lines: &LineIndex, limits: Limits) -> (Vec<Document>, Vec<Diagnostic>) {
+pub fn parse(
+    file: FileId,
+    text: &str,
+    lines: &LineIndex,
+    limits: Limits,
+) -> (Vec<Document>, Vec<Diagnostic>) {
     let mut builder = Builder {
         file,
         offsets: Offsets { text, ascii: text.is_ascii(), lines },
@@ -278,12 +313,13 @@ pub fn parse(file: FileId, text: &str, lines: &LineIndex, limits: Limits) -> (Ve
         diagnostics: Vec::new(),
     };
     let mut documents = Vec::new();
-    let mut parser = Parser::new_from_str(text);
-    loop {
-        let Some(next) = parser.next() else { break };
+    for next in Parser::new_from_str(text) {
         match next {
             Ok((Event::DocumentEnd, _)) => {
-                let root = builder.root.take().unwrap_or_else(|| Node::resolved(&connections_core::syntax::Resolved::Null));
+                let root = builder
+                    .root
+                    .take()
+                    .unwrap_or_else(|| Node::resolved(&connections_core::syntax::Resolved::Null));
                 documents.push(Document { file, index: documents.len(), root });
                 builder.anchors.clear();
             }
@@ -296,11 +332,16 @@ pub fn parse(file: FileId, text: &str, lines: &LineIndex, limits: Limits) -> (Ve
             Err(error) => {
                 // An error at the very end (an unclosed bracket) is shown on the last content.
                 let content_end = text.trim_end().len() as u32;
-                let offset = builder.offsets.byte(error.marker()).min(content_end.saturating_sub(1));
+                let offset =
+                    builder.offsets.byte(error.marker()).min(content_end.saturating_sub(1));
                 let message = error.info().to_string();
                 builder.diagnostics.push(
-                    Diagnostic::new(Check::YamlSyntax, Span::new(file, offset, offset), format!("invalid YAML: {message}"))
-                        .label(message),
+                    Diagnostic::new(
+                        Check::YamlSyntax,
+                        Span::new(file, offset, offset),
+                        format!("invalid YAML: {message}"),
+                    )
+                    .label(message),
                 );
                 break;
             }

@@ -11,10 +11,54 @@ fn scalar() -> impl Strategy<Value = Node> {
     prop_oneof![
         // Strings that look like other things, and arbitrary text with line breaks and controls.
         prop::sample::select(vec![
-            "on", "yes", "n", "0777", "1_000", "0x1F", "1.0", "1e3", "null", "~", "", "true", "-", "- x", "a: b",
-            "#x", "x #y", "'q'", "\"d\"", "|", ">", "*a", "&a", "!t", "%p", "@x", "`x", "<<", "=", ".inf", "2001-12-14",
-            " lead", "trail ", "\ttab", "a\nb", "a\n", "a\n\n", "\n", "\n\nx", " x\ny", "x\n y", "\u{85}", "\u{2028}",
-            "\u{feff}x", "ünï", "\\", "a\\nb", "\r\n",
+            "on",
+            "yes",
+            "n",
+            "0777",
+            "1_000",
+            "0x1F",
+            "1.0",
+            "1e3",
+            "null",
+            "~",
+            "",
+            "true",
+            "-",
+            "- x",
+            "a: b",
+            "#x",
+            "x #y",
+            "'q'",
+            "\"d\"",
+            "|",
+            ">",
+            "*a",
+            "&a",
+            "!t",
+            "%p",
+            "@x",
+            "`x",
+            "<<",
+            "=",
+            ".inf",
+            "2001-12-14",
+            " lead",
+            "trail ",
+            "\ttab",
+            "a\nb",
+            "a\n",
+            "a\n\n",
+            "\n",
+            "\n\nx",
+            " x\ny",
+            "x\n y",
+            "\u{85}",
+            "\u{2028}",
+            "\u{feff}x",
+            "ünï",
+            "\\",
+            "a\\nb",
+            "\r\n",
         ])
         .prop_map(Node::string),
         "\\PC{0,20}".prop_map(Node::string),
@@ -27,15 +71,20 @@ fn scalar() -> impl Strategy<Value = Node> {
 }
 
 fn key() -> impl Strategy<Value = String> {
-    prop_oneof!["[a-zA-Z][a-zA-Z0-9._/-]{0,12}", "\\PC{0,8}", prop::sample::select(vec!["on", "y", "1", "-x", "a: b", ""]).prop_map(String::from)]
+    prop_oneof![
+        "[a-zA-Z][a-zA-Z0-9._/-]{0,12}",
+        "\\PC{0,8}",
+        prop::sample::select(vec!["on", "y", "1", "-x", "a: b", ""]).prop_map(String::from)
+    ]
 }
 
 fn tree() -> impl Strategy<Value = Node> {
     scalar().prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..5).prop_map(Node::seq),
-            prop::collection::btree_map(key(), inner, 0..5)
-                .prop_map(|m| Node::map(m.into_iter().map(|(k, v)| (Node::string(k), v)).collect())),
+            prop::collection::btree_map(key(), inner, 0..5).prop_map(|m| Node::map(
+                m.into_iter().map(|(k, v)| (Node::string(k), v)).collect()
+            )),
         ]
     })
 }

@@ -5,7 +5,11 @@ use crate::cli::ExplainArgs;
 use connections_core::checks::Check;
 
 fn indent(text: &str) -> String {
-    text.trim_end().lines().map(|l| if l.is_empty() { String::new() } else { format!("    {l}") }).collect::<Vec<_>>().join("\n")
+    text.trim_end()
+        .lines()
+        .map(|l| if l.is_empty() { String::new() } else { format!("    {l}") })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The text `explain ID` prints.
@@ -38,7 +42,12 @@ pub fn run(args: &ExplainArgs) -> Result<Outcome, Failure> {
             let width = Check::ALL.iter().map(|c| c.id().len()).max().unwrap_or(0);
             let mut out = String::new();
             for check in Check::ALL {
-                out.push_str(&format!("{:width$}  {:7}  {}\n", check.id(), check.severity().as_str(), check.docs().summary));
+                out.push_str(&format!(
+                    "{:width$}  {:7}  {}\n",
+                    check.id(),
+                    check.severity().as_str(),
+                    check.docs().summary
+                ));
             }
             print_stdout(&out)?;
             Ok(Outcome::Success)

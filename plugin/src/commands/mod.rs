@@ -69,7 +69,9 @@ pub fn check(input: &Input) -> Result<Checked, Failure> {
 
 /// The outcome the findings call for.
 pub fn judge(diagnostics: &[Diagnostic], loaded: &Loaded, settings: &Reporting) -> Outcome {
-    if diagnostics.iter().any(|d| d.check == connections_core::checks::Check::UnreadableInput) || loaded.has_unreadable_input() {
+    if diagnostics.iter().any(|d| d.check == connections_core::checks::Check::UnreadableInput)
+        || loaded.has_unreadable_input()
+    {
         return Outcome::Failure;
     }
     match settings.fail_on {
@@ -84,7 +86,12 @@ pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
 }
 
 /// Formats findings.
-pub fn format_findings(checked: &Checked, input: &Input, settings: &Reporting, diagnostics: &[Diagnostic]) -> String {
+pub fn format_findings(
+    checked: &Checked,
+    input: &Input,
+    settings: &Reporting,
+    diagnostics: &[Diagnostic],
+) -> String {
     let ctx = report::Context { sources: &checked.loaded.sources, root: &input.root };
     let mut out = String::new();
     report::write(&ctx, settings, diagnostics, &mut out);

@@ -1,7 +1,9 @@
 //! `render`: check, then write the plan atomically into `--out DIR` or print it (`--stdout`).
 //! Nothing is written when a check fails; the exit code says why.
 
-use super::{Failure, Outcome, check, format_findings, has_errors, judge, print_stderr, print_stdout};
+use super::{
+    Failure, Outcome, check, format_findings, has_errors, judge, print_stderr, print_stdout,
+};
 use crate::cli::RenderArgs;
 use crate::settings::{Input, Reporting};
 use std::path::{Path, PathBuf};
@@ -36,7 +38,10 @@ fn check_out_dir(root: &Path, out: &Path) -> Result<(), Failure> {
     let root_abs = absolute(root);
     let out_abs = absolute(out);
     if out_abs == root_abs {
-        return Err(Failure(format!("--out {} is the input folder itself; render into a folder outside PATH", out.display())));
+        return Err(Failure(format!(
+            "--out {} is the input folder itself; render into a folder outside PATH",
+            out.display()
+        )));
     }
     if root_abs.starts_with(&out_abs) {
         return Err(Failure(format!(

@@ -65,7 +65,10 @@ impl miette::Diagnostic for Shown<'_> {
         for related in &d.related {
             // miette shows one source per report; related spans in other files go to the help.
             if related.span.file == d.span.file {
-                labels.push(LabeledSpan::new_with_span(Some(related.message.clone()), offset(related.span)));
+                labels.push(LabeledSpan::new_with_span(
+                    Some(related.message.clone()),
+                    offset(related.span),
+                ));
             }
         }
         Some(Box::new(labels.into_iter()))
@@ -73,7 +76,13 @@ impl miette::Diagnostic for Shown<'_> {
 }
 
 /// Writes every finding, then a summary line.
-pub fn write(ctx: &Context<'_>, color: bool, diagnostics: &[Diagnostic], summary: &Summary, out: &mut String) {
+pub fn write(
+    ctx: &Context<'_>,
+    color: bool,
+    diagnostics: &[Diagnostic],
+    summary: &Summary,
+    out: &mut String,
+) {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let mut handler = GraphicalReportHandler::new_themed(theme).with_links(false);
     if !color {
@@ -85,7 +94,9 @@ pub fn write(ctx: &Context<'_>, color: bool, diagnostics: &[Diagnostic], summary
         let source = file.filter(|f| !f.text.is_empty()).map(|f| {
             sources
                 .entry(d.span.file.0)
-                .or_insert_with(|| NamedSource::new(ctx.display_path(&f.path), Arc::<str>::from(f.text.as_str())))
+                .or_insert_with(|| {
+                    NamedSource::new(ctx.display_path(&f.path), Arc::<str>::from(f.text.as_str()))
+                })
                 .clone()
         });
         let mut heading = d.message.clone();

@@ -42,7 +42,12 @@ impl Context<'_> {
 }
 
 /// Writes the findings (sorted) in the chosen format.
-pub fn write(ctx: &Context<'_>, settings: &Reporting, diagnostics: &[Diagnostic], out: &mut String) {
+pub fn write(
+    ctx: &Context<'_>,
+    settings: &Reporting,
+    diagnostics: &[Diagnostic],
+    out: &mut String,
+) {
     let summary = Summary::of(diagnostics);
     match settings.format {
         OutputFormat::Human => human::write(ctx, settings.color, diagnostics, &summary, out),

@@ -167,7 +167,11 @@ impl Fields<'_> {
 
     /// Entries of a map whose values must all be strings (labels, annotations, ConfigMap data).
     /// Reports wrong types, and plain scalars that kubectl reads differently from YAML 1.2.
-    pub fn string_map(&mut self, map: &Node, path: &str) -> Vec<(Spanned<String>, Spanned<String>)> {
+    pub fn string_map(
+        &mut self,
+        map: &Node,
+        path: &str,
+    ) -> Vec<(Spanned<String>, Spanned<String>)> {
         let Some(entries) = map.as_map() else { return Vec::new() };
         let mut out = Vec::with_capacity(entries.len());
         for (key, value) in entries {
@@ -196,7 +200,10 @@ impl Fields<'_> {
                     .label("ambiguous plain scalar")
                     .help(format!("quote it: \"{}\"", scalar.text)),
                 );
-                out.push((Spanned::new(key_text, key.span), Spanned::new(scalar.text.clone(), value.span)));
+                out.push((
+                    Spanned::new(key_text, key.span),
+                    Spanned::new(scalar.text.clone(), value.span),
+                ));
                 continue;
             }
             if value.is_null() {

@@ -30,7 +30,8 @@ pub const USE_ANNOTATION: &str = "connections.dev/use";
 pub fn lower(documents: Vec<Document>, options: &LowerOptions) -> (Model, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let cluster_scoped = cluster_scoped_custom_kinds(&documents);
-    let mut model = Model { default_namespace: options.default_namespace.clone(), ..Model::default() };
+    let mut model =
+        Model { default_namespace: options.default_namespace.clone(), ..Model::default() };
     let mut lowerer = Lowerer {
         model: &mut model,
         fields: Fields { diagnostics: &mut diagnostics },
@@ -77,13 +78,19 @@ pub(crate) fn resource(node: &Node, path: &str, fields: &mut Fields<'_>) -> Opti
     let items = fields.string_list(node, "items", path);
     let default_mode = fields.integer(node, "defaultMode", path).map(|m| m.value);
     match name {
-        Some(name) => Some(ResourceModel { name, mount_path, items, default_mode, path: path.to_string() }),
+        Some(name) => {
+            Some(ResourceModel { name, mount_path, items, default_mode, path: path.to_string() })
+        }
         None => {
             fields.diagnostics.push(
-                Diagnostic::new(Check::InvalidObject, node.span, format!("`{path}` needs a `name`"))
-                    .path(path)
-                    .label("no name")
-                    .help("name the Secret or ConfigMap in the same namespace"),
+                Diagnostic::new(
+                    Check::InvalidObject,
+                    node.span,
+                    format!("`{path}` needs a `name`"),
+                )
+                .path(path)
+                .label("no name")
+                .help("name the Secret or ConfigMap in the same namespace"),
             );
             None
         }
@@ -127,7 +134,8 @@ impl Lowerer<'_, '_> {
             }
             self.model.polyaxon.push(PolyaxonConfig { provenance, connections });
         } else {
-            let first_key = root.as_map().and_then(|m| m.first()).map(|(k, _)| k.span).unwrap_or(root.span);
+            let first_key =
+                root.as_map().and_then(|m| m.first()).map(|(k, _)| k.span).unwrap_or(root.span);
             self.push(
                 Diagnostic::new(
                     Check::UnrecognisedDocument,
@@ -145,12 +153,17 @@ impl Lowerer<'_, '_> {
         let (Some(api_version), Some(kind)) = (api_version, kind) else {
             let missing = if root.get("apiVersion").is_none() { "apiVersion" } else { "kind" };
             if root.get(missing).is_none() {
-                let span = root.as_map().and_then(|m| m.first()).map(|(k, _)| k.span).unwrap_or(root.span);
+                let span =
+                    root.as_map().and_then(|m| m.first()).map(|(k, _)| k.span).unwrap_or(root.span);
                 self.push(
-                    Diagnostic::new(Check::InvalidObject, span, format!("this object has no `{missing}`"))
-                        .path(missing)
-                        .label(format!("`{missing}` missing in this document"))
-                        .help("every Kubernetes object needs `apiVersion` and `kind`"),
+                    Diagnostic::new(
+                        Check::InvalidObject,
+                        span,
+                        format!("this object has no `{missing}`"),
+                    )
+                    .path(missing)
+                    .label(format!("`{missing}` missing in this document"))
+                    .help("every Kubernetes object needs `apiVersion` and `kind`"),
                 );
             }
             return;
@@ -173,10 +186,14 @@ impl Lowerer<'_, '_> {
         let Some(metadata) = self.fields.map(&root, "metadata", "") else {
             if !local_config {
                 self.push(
-                    Diagnostic::new(Check::InvalidObject, kind.span, format!("this {} has no `metadata`", kind.value))
-                        .path("metadata")
-                        .label("no metadata.name for this object")
-                        .help("add `metadata: {name: ...}`"),
+                    Diagnostic::new(
+                        Check::InvalidObject,
+                        kind.span,
+                        format!("this {} has no `metadata`", kind.value),
+                    )
+                    .path("metadata")
+                    .label("no metadata.name for this object")
+                    .help("add `metadata: {name: ...}`"),
                 );
             }
             return;
@@ -213,9 +230,13 @@ impl Lowerer<'_, '_> {
                 .unwrap_or_else(|| Spanned::new(self.options.default_namespace.clone(), name.span));
             if namespace_written && let Err(reason) = rules::dns1123_label(&ns.value) {
                 self.push(
-                    Diagnostic::new(Check::InvalidName, ns.span, format!("namespace `{}` {reason}", ns.value))
-                        .path("metadata.namespace")
-                        .label("invalid namespace"),
+                    Diagnostic::new(
+                        Check::InvalidName,
+                        ns.span,
+                        format!("namespace `{}` {reason}", ns.value),
+                    )
+                    .path("metadata.namespace")
+                    .label("invalid namespace"),
                 );
             }
             Some(ns)
@@ -284,9 +305,13 @@ impl Lowerer<'_, '_> {
             for (key, value) in self.fields.string_map(labels, "metadata.labels") {
                 if let Err(reason) = rules::label_key(&key.value) {
                     self.push(
-                        Diagnostic::new(Check::InvalidLabel, key.span, format!("label key `{}`: {reason}", key.value))
-                            .path(join("metadata.labels", &key.value))
-                            .label("invalid label key"),
+                        Diagnostic::new(
+                            Check::InvalidLabel,
+                            key.span,
+                            format!("label key `{}`: {reason}", key.value),
+                        )
+                        .path(join("metadata.labels", &key.value))
+                        .label("invalid label key"),
                     );
                 }
                 if let Err(reason) = rules::label_value(&value.value) {
@@ -349,15 +374,21 @@ impl Lowerer<'_, '_> {
         match (group, kind) {
             ("", "Secret") => Body::Secret(self.secret(root, name)),
             ("", "ConfigMap") => Body::ConfigMap(self.configmap(root, name)),
-            ("bitnami.com", "SealedSecret") => Body::SecretDeclaration(self.sealed_secret(root, name)),
-            ("external-secrets.io", "ExternalSecret") => Body::SecretDeclaration(self.external_secret(root, name)),
+            ("bitnami.com", "SealedSecret") => {
+                Body::SecretDeclaration(self.sealed_secret(root, name))
+            }
+            ("external-secrets.io", "ExternalSecret") => {
+                Body::SecretDeclaration(self.external_secret(root, name))
+            }
             ("connections.dev", "Connection") if api_version == "connections.dev/v1alpha1" => {
                 Body::Connection(Box::new(self.connection(root, Flavour::Ours, from, ns)))
             }
             ("etl.dataworkz.nl", "Connection") => {
                 Body::Connection(Box::new(self.connection(root, Flavour::KubeEtl, from, ns)))
             }
-            ("connections.dev", "ConnectionType") => Body::ConnectionType(self.connection_type(root, Flavour::Ours)),
+            ("connections.dev", "ConnectionType") => {
+                Body::ConnectionType(self.connection_type(root, Flavour::Ours))
+            }
             ("etl.dataworkz.nl", "ConnectionType") => {
                 Body::ConnectionType(self.connection_type(root, Flavour::KubeEtl))
             }
@@ -370,7 +401,9 @@ impl Lowerer<'_, '_> {
                 Body::Other
             }
             _ => match pod_paths(group, kind) {
-                Some((spec_path, meta_path)) => Body::Workload(self.workload(root, spec_path, meta_path, from, ns)),
+                Some((spec_path, meta_path)) => {
+                    Body::Workload(self.workload(root, spec_path, meta_path, from, ns))
+                }
                 None => Body::Other,
             },
         }
@@ -379,9 +412,13 @@ impl Lowerer<'_, '_> {
     fn data_key(&mut self, key: &Spanned<String>, path: &str) {
         if let Err(reason) = rules::data_key(&key.value) {
             self.push(
-                Diagnostic::new(Check::InvalidDataKey, key.span, format!("data key `{}` {reason}", key.value))
-                    .path(join(path, &key.value))
-                    .label("invalid key"),
+                Diagnostic::new(
+                    Check::InvalidDataKey,
+                    key.span,
+                    format!("data key `{}` {reason}", key.value),
+                )
+                .path(join(path, &key.value))
+                .label("invalid key"),
             );
         }
     }
@@ -473,18 +510,23 @@ impl Lowerer<'_, '_> {
             "kubernetes.io/dockerconfigjson" if !has(".dockerconfigjson") => {
                 Some("needs the key `.dockerconfigjson`".to_string())
             }
-            "kubernetes.io/dockercfg" if !has(".dockercfg") => Some("needs the key `.dockercfg`".to_string()),
+            "kubernetes.io/dockercfg" if !has(".dockercfg") => {
+                Some("needs the key `.dockercfg`".to_string())
+            }
             "kubernetes.io/basic-auth" if !has("username") && !has("password") => {
                 Some("needs a `username` or `password` key".to_string())
             }
-            "kubernetes.io/ssh-auth" if secret.values.get("ssh-privatekey").is_none_or(Vec::is_empty) => {
+            "kubernetes.io/ssh-auth"
+                if secret.values.get("ssh-privatekey").is_none_or(Vec::is_empty) =>
+            {
                 Some("needs a non-empty `ssh-privatekey` key".to_string())
             }
             "kubernetes.io/tls" if !(has("tls.crt") && has("tls.key")) => {
                 Some("needs both `tls.crt` and `tls.key`".to_string())
             }
             "kubernetes.io/dockerconfigjson" | "kubernetes.io/dockercfg" => {
-                let key = if secret_type.ends_with("json") { ".dockerconfigjson" } else { ".dockercfg" };
+                let key =
+                    if secret_type.ends_with("json") { ".dockerconfigjson" } else { ".dockercfg" };
                 let parses = secret
                     .values
                     .get(key)
@@ -591,8 +633,9 @@ impl Lowerer<'_, '_> {
             return SecretDeclaration { secret_name: name.clone(), keys: Ok(BTreeMap::new()) };
         };
         let target = self.fields.map(spec, "target", "spec");
-        let secret_name =
-            target.and_then(|t| self.fields.string(t, "name", "spec.target")).unwrap_or_else(|| name.clone());
+        let secret_name = target
+            .and_then(|t| self.fields.string(t, "name", "spec.target"))
+            .unwrap_or_else(|| name.clone());
         let mut data_keys = BTreeMap::new();
         let data = self.fields.seq(spec, "data", "spec");
         for (i, item) in data.iter().enumerate() {
@@ -606,7 +649,11 @@ impl Lowerer<'_, '_> {
         let template = target.and_then(|t| t.get("template"));
         let unknown = if !self.fields.seq(spec, "dataFrom", "spec").is_empty() {
             Some("its keys come from `spec.dataFrom`, which only the secret store knows")
-        } else if template.and_then(|t| t.get("templateFrom")).and_then(Node::as_seq).is_some_and(|s| !s.is_empty()) {
+        } else if template
+            .and_then(|t| t.get("templateFrom"))
+            .and_then(Node::as_seq)
+            .is_some_and(|s| !s.is_empty())
+        {
             Some("its keys come from `spec.target.template.templateFrom`")
         } else {
             None
@@ -616,7 +663,8 @@ impl Lowerer<'_, '_> {
             None => match template.and_then(|t| t.get("data")).and_then(Node::as_map) {
                 Some(template_data) => {
                     // ESO's default merge policy `Replace` keeps only the template's keys.
-                    let merge = template.and_then(|t| t.get("mergePolicy")).and_then(Node::as_str) == Some("Merge");
+                    let merge = template.and_then(|t| t.get("mergePolicy")).and_then(Node::as_str)
+                        == Some("Merge");
                     let mut keys: BTreeMap<String, Span> =
                         template_data.iter().map(|(k, _)| (k.key_text(), k.span)).collect();
                     if merge {
@@ -630,7 +678,13 @@ impl Lowerer<'_, '_> {
         SecretDeclaration { secret_name, keys }
     }
 
-    fn resource_ref(&mut self, from: Referrer, namespace: &str, resource: &ResourceModel, target: TargetKind) {
+    fn resource_ref(
+        &mut self,
+        from: Referrer,
+        namespace: &str,
+        resource: &ResourceModel,
+        target: TargetKind,
+    ) {
         let items_path = join(&resource.path, "items");
         self.model.references.push(Reference {
             from,
@@ -648,7 +702,13 @@ impl Lowerer<'_, '_> {
         });
     }
 
-    fn connection(&mut self, root: &Node, flavour: Flavour, from: Referrer, ns: &str) -> ConnectionModel {
+    fn connection(
+        &mut self,
+        root: &Node,
+        flavour: Flavour,
+        from: Referrer,
+        ns: &str,
+    ) -> ConnectionModel {
         let mut model = ConnectionModel {
             flavour,
             type_name: None,
@@ -735,9 +795,13 @@ impl Lowerer<'_, '_> {
                 && self.fields.string(var, "name", &path).is_none()
             {
                 self.push(
-                    Diagnostic::new(Check::InvalidFieldType, var.span, format!("`{path}` needs a `name`"))
-                        .path(path)
-                        .label("environment variable without a name"),
+                    Diagnostic::new(
+                        Check::InvalidFieldType,
+                        var.span,
+                        format!("`{path}` needs a `name`"),
+                    )
+                    .path(path)
+                    .label("environment variable without a name"),
                 );
             }
         }
@@ -769,7 +833,13 @@ impl Lowerer<'_, '_> {
         model
     }
 
-    fn credential(&mut self, value: &Node, path: &str, from: Referrer, ns: &str) -> Option<CredentialValue> {
+    fn credential(
+        &mut self,
+        value: &Node,
+        path: &str,
+        from: Referrer,
+        ns: &str,
+    ) -> Option<CredentialValue> {
         let entry = self.fields.map_node(value, path)?;
         if let Some(inline) = self.fields.string(entry, "value", path)
             && !inline.value.is_empty()
@@ -779,16 +849,22 @@ impl Lowerer<'_, '_> {
         let value_from = self.fields.map(entry, "valueFrom", path)?;
         let from_path = join(path, "valueFrom");
         // KubeETL's precedence: value, then configMapKeyRef, then secretKeyRef.
-        for (field, target) in [("configMapKeyRef", TargetKind::ConfigMap), ("secretKeyRef", TargetKind::Secret)] {
+        for (field, target) in
+            [("configMapKeyRef", TargetKind::ConfigMap), ("secretKeyRef", TargetKind::Secret)]
+        {
             let Some(r) = self.fields.map(value_from, field, &from_path) else { continue };
             let rpath = join(&from_path, field);
             let name = self.fields.string(r, "name", &rpath);
             let key = self.fields.string(r, "key", &rpath);
             let (Some(name), Some(key)) = (name, key) else {
                 self.push(
-                    Diagnostic::new(Check::InvalidFieldType, r.span, format!("`{rpath}` needs `name` and `key`"))
-                        .path(&rpath)
-                        .label("incomplete key reference"),
+                    Diagnostic::new(
+                        Check::InvalidFieldType,
+                        r.span,
+                        format!("`{rpath}` needs `name` and `key`"),
+                    )
+                    .path(&rpath)
+                    .label("incomplete key reference"),
                 );
                 return None;
             };
@@ -831,12 +907,14 @@ impl Lowerer<'_, '_> {
     }
 
     fn connection_type(&mut self, root: &Node, flavour: Flavour) -> ConnectionTypeModel {
-        let mut model = ConnectionTypeModel { flavour, fields: Vec::new(), allow_extra_fields: false };
+        let mut model =
+            ConnectionTypeModel { flavour, fields: Vec::new(), allow_extra_fields: false };
         let Some(spec) = self.fields.map(root, "spec", "") else { return model };
         if flavour == Flavour::Ours {
             self.unknown_fields(spec, "spec", &["fields", "allowExtraFields"]);
         }
-        model.allow_extra_fields = self.fields.boolean(spec, "allowExtraFields", "spec").unwrap_or(false);
+        model.allow_extra_fields =
+            self.fields.boolean(spec, "allowExtraFields", "spec").unwrap_or(false);
         let fields = self.fields.seq(spec, "fields", "spec");
         for (i, field) in fields.iter().enumerate() {
             let path = index("spec.fields", i);
@@ -854,7 +932,9 @@ impl Lowerer<'_, '_> {
 
     fn kubedirector(&mut self, root: &Node, from: Referrer, ns: &str) -> KubeDirectorConnections {
         let mut out = KubeDirectorConnections::default();
-        let Some(connections) = root.get("spec").and_then(|s| self.fields.map(s, "connections", "spec")) else {
+        let Some(connections) =
+            root.get("spec").and_then(|s| self.fields.map(s, "connections", "spec"))
+        else {
             return out;
         };
         out.clusters = self.fields.string_list(connections, "clusters", "spec.connections");
@@ -881,8 +961,13 @@ impl Lowerer<'_, '_> {
     }
 
     fn loft_cluster(&mut self, root: &Node, from: Referrer) {
-        let Some(config) = root.get("spec").and_then(|s| self.fields.map(s, "config", "spec")) else { return };
-        let Some(secret_name) = self.fields.string(config, "secretName", "spec.config") else { return };
+        let Some(config) = root.get("spec").and_then(|s| self.fields.map(s, "config", "spec"))
+        else {
+            return;
+        };
+        let Some(secret_name) = self.fields.string(config, "secretName", "spec.config") else {
+            return;
+        };
         let namespace = self
             .fields
             .string(config, "secretNamespace", "spec.config")
@@ -920,7 +1005,8 @@ impl Lowerer<'_, '_> {
             let path = spec_path.join(".");
             if let Some(pod_spec) = self.fields.map_node(pod_spec, &path) {
                 let mut refs = Vec::new();
-                PodRefs { fields: &mut self.fields, from, namespace: ns, out: &mut refs }.pod_spec(pod_spec, &path);
+                PodRefs { fields: &mut self.fields, from, namespace: ns, out: &mut refs }
+                    .pod_spec(pod_spec, &path);
                 self.model.references.extend(refs);
             }
         }

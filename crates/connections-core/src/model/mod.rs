@@ -391,7 +391,10 @@ impl Model {
                     index.connections.entry((ns, object.name.value.clone())).or_insert(i);
                 }
                 Body::ConnectionType(t) => {
-                    index.connection_types.entry((t.flavour, ns, object.name.value.clone())).or_insert(i);
+                    index
+                        .connection_types
+                        .entry((t.flavour, ns, object.name.value.clone()))
+                        .or_insert(i);
                 }
                 Body::KubeDirectorCluster(_) => {
                     index.kd_clusters.entry((ns, object.name.value.clone())).or_insert(i);

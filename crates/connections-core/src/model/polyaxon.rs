@@ -102,7 +102,9 @@ fn lower_connection(node: &Node, path: &str, fields: &mut Fields<'_>) -> Polyaxo
     PolyaxonConnection {
         name: fields.string(node, "name", path),
         kind: fields.string(node, "kind", path),
-        secret: fields.map(node, "secret", path).and_then(|n| resource(n, &join(path, "secret"), fields)),
+        secret: fields
+            .map(node, "secret", path)
+            .and_then(|n| resource(n, &join(path, "secret"), fields)),
         config_map: fields
             .map(node, "configMap", path)
             .and_then(|n| resource(n, &join(path, "configMap"), fields)),

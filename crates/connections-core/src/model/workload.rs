@@ -7,12 +7,17 @@ use crate::source::Spanned;
 use crate::syntax::Node;
 
 /// `(pod spec path, pod metadata path)` for a workload kind, or `None` for other kinds.
-pub fn pod_paths(group: &str, kind: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
+pub fn pod_paths(
+    group: &str,
+    kind: &str,
+) -> Option<(&'static [&'static str], &'static [&'static str])> {
     match (group, kind) {
         ("", "Pod") => Some((&["spec"], &["metadata"])),
         ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
         | ("batch", "Job")
-        | ("", "ReplicationController") => Some((&["spec", "template", "spec"], &["spec", "template", "metadata"])),
+        | ("", "ReplicationController") => {
+            Some((&["spec", "template", "spec"], &["spec", "template", "metadata"]))
+        }
         ("batch", "CronJob") => Some((
             &["spec", "jobTemplate", "spec", "template", "spec"],
             &["spec", "jobTemplate", "spec", "template", "metadata"],
@@ -89,7 +94,9 @@ impl PodRefs<'_, '_> {
             let Some(var) = self.fields.map_node(var, &epath) else { continue };
             let Some(from) = self.fields.map(var, "valueFrom", &epath) else { continue };
             let fpath = join(&epath, "valueFrom");
-            for (field, target) in [("secretKeyRef", TargetKind::Secret), ("configMapKeyRef", TargetKind::ConfigMap)] {
+            for (field, target) in
+                [("secretKeyRef", TargetKind::Secret), ("configMapKeyRef", TargetKind::ConfigMap)]
+            {
                 if let Some(r) = self.fields.map(from, field, &fpath) {
                     self.key_ref(r, &join(&fpath, field), target);
                 }
@@ -99,7 +106,9 @@ impl PodRefs<'_, '_> {
         for (i, source) in env_from.iter().enumerate() {
             let spath = index(&join(path, "envFrom"), i);
             let Some(source) = self.fields.map_node(source, &spath) else { continue };
-            for (field, target) in [("secretRef", TargetKind::Secret), ("configMapRef", TargetKind::ConfigMap)] {
+            for (field, target) in
+                [("secretRef", TargetKind::Secret), ("configMapRef", TargetKind::ConfigMap)]
+            {
                 if let Some(r) = self.fields.map(source, field, &spath) {
                     let rpath = join(&spath, field);
                     let optional = self.fields.boolean(r, "optional", &rpath).unwrap_or(false);
@@ -115,7 +124,8 @@ impl PodRefs<'_, '_> {
         let optional = self.fields.boolean(r, "optional", path).unwrap_or(false);
         let key = self.fields.string(r, "key", path);
         if let Some(name) = self.fields.string(r, "name", path) {
-            let keys = key.map(|key| KeyNeed { key, path: join(path, "key") }).into_iter().collect();
+            let keys =
+                key.map(|key| KeyNeed { key, path: join(path, "key") }).into_iter().collect();
             self.push(target, name, join(path, "name"), keys, optional);
         }
     }
@@ -153,7 +163,9 @@ impl PodRefs<'_, '_> {
             for (i, source) in sources.iter().enumerate() {
                 let spath = index(&join(&ppath, "sources"), i);
                 let Some(source) = self.fields.map_node(source, &spath) else { continue };
-                for (field, target) in [("secret", TargetKind::Secret), ("configMap", TargetKind::ConfigMap)] {
+                for (field, target) in
+                    [("secret", TargetKind::Secret), ("configMap", TargetKind::ConfigMap)]
+                {
                     if let Some(s) = self.fields.map(source, field, &spath) {
                         self.named_source(s, &join(&spath, field), target);
                     }

@@ -35,7 +35,12 @@ fn push_indent(out: &mut String, indent: usize) {
 
 /// Entries of a non-empty mapping at `indent`; with `continue_line`, the first entry goes on
 /// the current line (after `- `).
-fn write_map_entries(out: &mut String, entries: &[(Node, Node)], indent: usize, continue_line: bool) {
+fn write_map_entries(
+    out: &mut String,
+    entries: &[(Node, Node)],
+    indent: usize,
+    continue_line: bool,
+) {
     for (i, (key, value)) in entries.iter().enumerate() {
         if i > 0 || !continue_line {
             push_indent(out, indent);
@@ -198,7 +203,8 @@ pub fn is_plain_safe(text: &str) -> bool {
     }
     // Words that some reader takes for a boolean or null (y, n, yes, on, null, true, ...).
     let plain = Scalar { text: text.to_string(), style: ScalarStyle::Plain, tag: None };
-    matches!(plain.resolve(), Resolved::Str(_)) && matches!(plain.resolve_yaml12(), Resolved::Str(_))
+    matches!(plain.resolve(), Resolved::Str(_))
+        && matches!(plain.resolve_yaml12(), Resolved::Str(_))
 }
 
 fn literal_block_is_exact(text: &str, after_key: bool) -> bool {
@@ -315,7 +321,9 @@ pub fn node_to_json(node: &Node) -> serde_json::Value {
                 .parse::<i64>()
                 .map(Value::from)
                 .or_else(|_| text.parse::<u64>().map(Value::from))
-                .unwrap_or_else(|_| text.parse::<f64>().map(Value::from).unwrap_or(Value::String(text))),
+                .unwrap_or_else(|_| {
+                    text.parse::<f64>().map(Value::from).unwrap_or(Value::String(text))
+                }),
             Resolved::Float(text) => match text.parse::<f64>() {
                 Ok(f) if f.is_finite() => Value::from(f),
                 _ => Value::String(text),
@@ -343,7 +351,10 @@ mod tests {
             ("apiVersion", Node::string("v1")),
             ("kind", Node::string("ConfigMap")),
             ("metadata", doc(vec![("name", Node::string("x")), ("labels", Node::map(vec![]))])),
-            ("items", Node::seq(vec![doc(vec![("key", Node::string("a")), ("path", Node::string("a"))])])),
+            (
+                "items",
+                Node::seq(vec![doc(vec![("key", Node::string("a")), ("path", Node::string("a"))])]),
+            ),
             ("list", Node::seq(vec![Node::string("on"), Node::int(3)])),
         ]);
         assert_eq!(
@@ -354,7 +365,10 @@ mod tests {
 
     #[test]
     fn ambiguous_strings_are_quoted() {
-        for text in ["on", "yes", "y", "0777", "1.0", "null", "~", "", "true", "-x", "a: b", "a #b", "12:30", "<<"] {
+        for text in [
+            "on", "yes", "y", "0777", "1.0", "null", "~", "", "true", "-x", "a: b", "a #b",
+            "12:30", "<<",
+        ] {
             assert!(!is_plain_safe(text), "{text:?} must be quoted");
         }
         for text in ["hello", "pg.data.svc", "http://x/y?z=1", "a-b_c", "Ünïcode", "v1.2"] {
@@ -364,7 +378,11 @@ mod tests {
 
     #[test]
     fn multi_line_strings_use_literal_blocks() {
-        let node = doc(vec![("a", Node::string("x\ny\n")), ("b", Node::string("x\ny")), ("c", Node::string("x\n\n"))]);
+        let node = doc(vec![
+            ("a", Node::string("x\ny\n")),
+            ("b", Node::string("x\ny")),
+            ("c", Node::string("x\n\n")),
+        ]);
         assert_eq!(to_yaml(&node), "a: |\n  x\n  y\nb: |-\n  x\n  y\nc: |+\n  x\n\n");
         let odd = doc(vec![("a", Node::string("x \ny"))]);
         assert_eq!(to_yaml(&odd), "a: \"x \\ny\"\n");

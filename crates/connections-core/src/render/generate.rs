@@ -20,7 +20,11 @@ pub fn settings_configmap_name(name: &str) -> String {
 }
 
 /// The non-secret settings of a connection, as ConfigMap data.
-pub fn settings_data(model: &Model, object: &Object, connection: &ConnectionModel) -> BTreeMap<String, String> {
+pub fn settings_data(
+    model: &Model,
+    object: &Object,
+    connection: &ConnectionModel,
+) -> BTreeMap<String, String> {
     let mut data = BTreeMap::new();
     if let Some(t) = &connection.type_name {
         data.insert("type".to_string(), t.value.clone());
@@ -44,7 +48,9 @@ pub fn settings_data(model: &Model, object: &Object, connection: &ConnectionMode
     for credential in &connection.credentials {
         if let Some(CredentialValue::Inline(value)) = &credential.value {
             let sensitive = match type_fields {
-                Some(t) => t.fields.iter().any(|f| f.name.value == credential.name.value && f.sensitive),
+                Some(t) => {
+                    t.fields.iter().any(|f| f.name.value == credential.name.value && f.sensitive)
+                }
                 None => is_sensitive_name(&credential.name.value),
             };
             // Sensitive inline values are an error (reported by the checks); never copy them.

@@ -39,7 +39,8 @@ pub const CLUSTER_DIR: &str = "_cluster";
 impl Plan {
     /// `kustomization.yaml`, listing every object file.
     pub fn kustomization(&self) -> String {
-        let mut out = String::from("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
+        let mut out =
+            String::from("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
         if self.objects.is_empty() {
             out.push_str("resources: []\n");
             return out;
@@ -107,7 +108,8 @@ pub fn render(model: &Model) -> (Plan, Vec<Diagnostic>) {
         {
             project::project(model, i, &mut node, &settings, &mut diagnostics);
         }
-        let generated = object.root.path(&["metadata", "annotations", generate::GENERATED_FROM]).is_some();
+        let generated =
+            object.root.path(&["metadata", "annotations", generate::GENERATED_FROM]).is_some();
         entries.push(entry(object, node, generated));
     }
     for (&i, cm) in &settings {
@@ -153,17 +155,21 @@ fn normalise(object: &Object, node: &mut Node) {
 /// A file-name-safe form of a name: names the API server accepts may still hold characters
 /// that are unsafe in paths (`:` in RBAC names); those get a hash suffix to stay unique.
 fn file_stem(kind: &str, name: &str) -> String {
-    let safe = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+    let safe = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
         && !name.starts_with('.');
     let kind = kind.to_ascii_lowercase();
     if safe {
         format!("{kind}-{name}")
     } else {
-        let cleaned: String = name
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c.to_ascii_lowercase() } else { '_' })
-            .take(100)
-            .collect();
+        let cleaned: String =
+            name.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' { c.to_ascii_lowercase() } else { '_' }
+                })
+                .take(100)
+                .collect();
         let hash = generate::content_hash([(name, name.as_bytes())]);
         format!("{kind}-{cleaned}-{}", &hash[..8])
     }
@@ -179,7 +185,8 @@ fn plan(entries: Vec<Entry>) -> Plan {
     let mut paths = vec![String::new(); entries.len()];
     let mut dropped = vec![false; entries.len()];
     for (path, indices) in by_path {
-        let groups: std::collections::HashSet<&str> = indices.iter().map(|&i| entries[i].group.as_str()).collect();
+        let groups: std::collections::HashSet<&str> =
+            indices.iter().map(|&i| entries[i].group.as_str()).collect();
         if indices.len() > 1 && groups.len() == 1 {
             // The same object twice: a freshly generated object replaces generated output
             // that was fed back in as input. (Real duplicates are an error before render.)
@@ -193,7 +200,11 @@ fn plan(entries: Vec<Entry>) -> Plan {
         for &i in &indices {
             paths[i] = if indices.len() > 1 && groups.len() > 1 {
                 let e = &entries[i];
-                let qualified = if e.group.is_empty() { e.kind.clone() } else { format!("{}.{}", e.kind, e.group) };
+                let qualified = if e.group.is_empty() {
+                    e.kind.clone()
+                } else {
+                    format!("{}.{}", e.kind, e.group)
+                };
                 format!("{}/{}.yaml", e.dir, file_stem(&qualified, &e.name))
             } else {
                 format!("{path}.yaml")

@@ -30,8 +30,10 @@ pub const CONFIG_HASH: &str = "connections.dev/config-hash";
 
 /// `warehouse-db` → `WAREHOUSE_DB`: a C identifier for environment variable names.
 pub fn env_prefix(name: &str) -> String {
-    let mut out: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+    let mut out: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .collect();
     if out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');
     }
@@ -55,7 +57,12 @@ pub fn project(
 ) {
     let object = &model.objects[index];
     let Body::Workload(workload) = &object.body else { return };
-    let mut injection = Injection { volumes: Vec::new(), mounts: Vec::new(), env: Vec::new(), env_from: Vec::new() };
+    let mut injection = Injection {
+        volumes: Vec::new(),
+        mounts: Vec::new(),
+        env: Vec::new(),
+        env_from: Vec::new(),
+    };
     let mut seen_secrets = HashSet::new();
     let mut seen_configmaps = HashSet::new();
     let mut hashes = Vec::new();
@@ -77,8 +84,13 @@ pub fn project(
         if let Some(generated) = settings.get(&c) {
             hashes.push(format!("{}={}", used.value, generated.hash));
             for key in generated.data.keys() {
-                let name = env_names.get(key.as_str()).cloned().unwrap_or_else(|| format!("{prefix}_{}", env_prefix(key)));
-                injection.env.push((key_env(&name, "configMapKeyRef", &generated.name, key), used.span));
+                let name = env_names
+                    .get(key.as_str())
+                    .cloned()
+                    .unwrap_or_else(|| format!("{prefix}_{}", env_prefix(key)));
+                injection
+                    .env
+                    .push((key_env(&name, "configMapKeyRef", &generated.name, key), used.span));
             }
         }
         credentials(connection, &env_names, &prefix, used.span, &mut injection);
@@ -115,7 +127,10 @@ fn key_env(name: &str, ref_kind: &str, object: &str, key: &str) -> Node {
         ("name", Node::string(name)),
         (
             "valueFrom",
-            Node::map_of([(ref_kind, Node::map_of([("name", Node::string(object)), ("key", Node::string(key))]))]),
+            Node::map_of([(
+                ref_kind,
+                Node::map_of([("name", Node::string(object)), ("key", Node::string(key))]),
+            )]),
         ),
     ])
 }
@@ -128,7 +143,8 @@ fn resource(
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let name = &r.name.value;
-    let (ref_kind, from_kind) = if is_secret { ("secretKeyRef", "secretRef") } else { ("configMapKeyRef", "configMapRef") };
+    let (ref_kind, from_kind) =
+        if is_secret { ("secretKeyRef", "secretRef") } else { ("configMapKeyRef", "configMapRef") };
     // ConfigMap items become env vars even when the ConfigMap is also mounted (Polyaxon).
     let items_as_env = !r.items.is_empty() && (r.mount_path.is_none() || !is_secret);
     if let Some(mount_path) = &r.mount_path {
@@ -148,15 +164,18 @@ fn resource(
                 .help("rename it without dots or upper case, or drop `mountPath` to project it as environment variables"),
             );
         } else {
-            let mut source = vec![(
-                if is_secret { "secretName" } else { "name" },
-                Node::string(name.clone()),
-            )];
+            let mut source =
+                vec![(if is_secret { "secretName" } else { "name" }, Node::string(name.clone()))];
             if !r.items.is_empty() {
                 let items = r
                     .items
                     .iter()
-                    .map(|k| Node::map_of([("key", Node::string(k.value.clone())), ("path", Node::string(k.value.clone()))]))
+                    .map(|k| {
+                        Node::map_of([
+                            ("key", Node::string(k.value.clone())),
+                            ("path", Node::string(k.value.clone())),
+                        ])
+                    })
                     .collect();
                 source.push(("items", Node::seq(items)));
             }
@@ -185,12 +204,19 @@ fn resource(
             injection.env.push((key_env(&item.value, ref_kind, name, &item.value), item.span));
         }
     } else if r.mount_path.is_none() {
-        injection.env_from.push((Node::map_of([(from_kind, Node::map_of([("name", Node::string(name.clone()))]))]), r.name.span));
+        injection.env_from.push((
+            Node::map_of([(from_kind, Node::map_of([("name", Node::string(name.clone()))]))]),
+            r.name.span,
+        ));
     }
 }
 
 /// Environment names that the connection's ConnectionType gives its fields.
-fn type_env_names<'m>(model: &'m Model, index: usize, connection: &ConnectionModel) -> BTreeMap<&'m str, String> {
+fn type_env_names<'m>(
+    model: &'m Model,
+    index: usize,
+    connection: &ConnectionModel,
+) -> BTreeMap<&'m str, String> {
     let object = &model.objects[index];
     connection
         .type_name
@@ -203,7 +229,9 @@ fn type_env_names<'m>(model: &'m Model, index: usize, connection: &ConnectionMod
         .map(|t| {
             t.fields
                 .iter()
-                .filter_map(|f| f.env_name.as_ref().map(|e| (f.name.value.as_str(), e.value.clone())))
+                .filter_map(|f| {
+                    f.env_name.as_ref().map(|e| (f.name.value.as_str(), e.value.clone()))
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -222,7 +250,9 @@ fn credentials(
             .cloned()
             .unwrap_or_else(|| format!("{prefix}_{}", env_prefix(&credential.name.value)));
         let var = match &credential.value {
-            Some(CredentialValue::SecretKey { name, key }) => key_env(&env_name, "secretKeyRef", &name.value, &key.value),
+            Some(CredentialValue::SecretKey { name, key }) => {
+                key_env(&env_name, "secretKeyRef", &name.value, &key.value)
+            }
             Some(CredentialValue::ConfigMapKey { name, key }) => {
                 key_env(&env_name, "configMapKeyRef", &name.value, &key.value)
             }
@@ -253,11 +283,20 @@ fn apply(
         let Some(volumes) = pod_spec.seq_at("volumes") else { return };
         for (volume, span) in injection.volumes {
             let name = volume.get("name").and_then(Node::as_str).unwrap_or_default().to_string();
-            match volumes.iter().find(|v| v.get("name").and_then(Node::as_str) == Some(name.as_str())) {
+            match volumes
+                .iter()
+                .find(|v| v.get("name").and_then(Node::as_str) == Some(name.as_str()))
+            {
                 Some(existing) if same(existing, &volume) => {}
                 Some(existing) => diagnostics.push(
-                    conflict(span, format!("{} `{}` already has a volume named `{name}`", object.kind.value, object.name.value))
-                        .related(existing.span, "the workload's own volume"),
+                    conflict(
+                        span,
+                        format!(
+                            "{} `{}` already has a volume named `{name}`",
+                            object.kind.value, object.name.value
+                        ),
+                    )
+                    .related(existing.span, "the workload's own volume"),
                 ),
                 None => volumes.push(volume),
             }
@@ -269,7 +308,8 @@ fn apply(
         if container.as_map().is_none() {
             continue;
         }
-        let container_name = container.get("name").and_then(Node::as_str).unwrap_or("?").to_string();
+        let container_name =
+            container.get("name").and_then(Node::as_str).unwrap_or("?").to_string();
         for (key, entries, identity) in [
             ("volumeMounts", &injection.mounts, "mountPath"),
             ("env", &injection.env, "name"),
@@ -285,12 +325,17 @@ fn apply(
                 }
                 let id = entry.get(identity).and_then(Node::as_str);
                 if let Some(id) = id
-                    && let Some(existing) = list.iter().find(|e| e.get(identity).and_then(Node::as_str) == Some(id))
+                    && let Some(existing) =
+                        list.iter().find(|e| e.get(identity).and_then(Node::as_str) == Some(id))
                 {
-                    let what = if key == "env" { "environment variable" } else { "volume mount at" };
+                    let what =
+                        if key == "env" { "environment variable" } else { "volume mount at" };
                     diagnostics.push(
-                        conflict(*span, format!("container `{container_name}` already has {what} `{id}`"))
-                            .related(existing.span, "the container's own entry"),
+                        conflict(
+                            *span,
+                            format!("container `{container_name}` already has {what} `{id}`"),
+                        )
+                        .related(existing.span, "the container's own entry"),
                     );
                     continue;
                 }
