@@ -217,6 +217,28 @@ impl Fields<'_> {
         out
     }
 
+    /// Reports keys of `node` not in `known` (`unknown-field`), suggesting a near match.
+    pub fn unknown_fields(&mut self, node: &Node, path: &str, known: &[&str]) {
+        for (key, _) in node.as_map().unwrap_or(&[]) {
+            let text = key.key_text();
+            if !known.contains(&text.as_str()) {
+                let suggestion = known.iter().find(|k| k.eq_ignore_ascii_case(&text));
+                let mut d = Diagnostic::new(
+                    Check::UnknownField,
+                    key.span,
+                    format!("`{}` is not a field of `{path}`; it is ignored", join(path, &text)),
+                )
+                .path(join(path, &text))
+                .label("unknown field");
+                d = match suggestion {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(format!("known fields: {}", known.join(", "))),
+                };
+                self.diagnostics.push(d);
+            }
+        }
+    }
+
     /// Reports a plain key that kubectl reads as something other than the written text.
     pub fn check_ambiguous_key(&mut self, key: &Node, field: &str) {
         if let Some(scalar) = key.as_scalar()

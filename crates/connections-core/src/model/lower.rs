@@ -768,10 +768,17 @@ impl Lowerer<'_, '_> {
                 model.schema.push((Spanned::new(key_text, key.span), value.clone()));
             }
         }
+        const RESOURCE_FIELDS: &[&str] = &["name", "mountPath", "items", "defaultMode"];
         if let Some(secret) = self.fields.map(spec, "secret", "spec") {
+            if flavour == Flavour::Ours {
+                self.unknown_fields(secret, "spec.secret", RESOURCE_FIELDS);
+            }
             model.secret = resource(secret, "spec.secret", &mut self.fields);
         }
         if let Some(cm) = self.fields.map(spec, "configMap", "spec") {
+            if flavour == Flavour::Ours {
+                self.unknown_fields(cm, "spec.configMap", RESOURCE_FIELDS);
+            }
             model.config_map = resource(cm, "spec.configMap", &mut self.fields);
         }
         if let Some(secret) = model.secret.clone() {
@@ -805,6 +812,9 @@ impl Lowerer<'_, '_> {
                 );
             }
         }
+        if let Some(health) = spec.get("healthCheck").filter(|n| n.as_map().is_some()) {
+            self.unknown_fields(health, "spec.healthCheck", &["mode", "interval", "timeout"]);
+        }
         if let Some(health) = self.fields.map(spec, "healthCheck", "spec")
             && let Some(mode) = self.fields.string(health, "mode", "spec.healthCheck")
             && !matches!(mode.value.as_str(), "Interval" | "WhenUsed" | "None")
@@ -823,6 +833,7 @@ impl Lowerer<'_, '_> {
         for (i, scope) in scopes.iter().enumerate() {
             let path = index("spec.scopes", i);
             if let Some(scope) = self.fields.map_node(scope, &path) {
+                self.unknown_fields(scope, &path, &["kind", "name"]);
                 let kind = self.fields.string(scope, "kind", &path);
                 let name = self.fields.string(scope, "name", &path);
                 if let (Some(kind), Some(name)) = (kind, name) {
@@ -841,6 +852,16 @@ impl Lowerer<'_, '_> {
         ns: &str,
     ) -> Option<CredentialValue> {
         let entry = self.fields.map_node(value, path)?;
+        self.unknown_fields(entry, path, &["value", "valueFrom"]);
+        if let Some(from) = entry.get("valueFrom").filter(|n| n.as_map().is_some()) {
+            let from_path = join(path, "valueFrom");
+            self.unknown_fields(from, &from_path, &["secretKeyRef", "configMapKeyRef"]);
+            for field in ["secretKeyRef", "configMapKeyRef"] {
+                if let Some(r) = from.get(field).filter(|n| n.as_map().is_some()) {
+                    self.unknown_fields(r, &join(&from_path, field), &["name", "key", "optional"]);
+                }
+            }
+        }
         if let Some(inline) = self.fields.string(entry, "value", path)
             && !inline.value.is_empty()
         {
@@ -886,24 +907,7 @@ impl Lowerer<'_, '_> {
     }
 
     fn unknown_fields(&mut self, node: &Node, path: &str, known: &[&str]) {
-        for (key, _) in node.as_map().unwrap_or(&[]) {
-            let text = key.key_text();
-            if !known.contains(&text.as_str()) {
-                let suggestion = known.iter().find(|k| k.eq_ignore_ascii_case(&text));
-                let mut d = Diagnostic::new(
-                    Check::UnknownField,
-                    key.span,
-                    format!("`{}` is not a field of `{path}`; it is ignored", join(path, &text)),
-                )
-                .path(join(path, &text))
-                .label("unknown field");
-                d = match suggestion {
-                    Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d.help(format!("known fields: {}", known.join(", "))),
-                };
-                self.push(d);
-            }
-        }
+        self.fields.unknown_fields(node, path, known);
     }
 
     fn connection_type(&mut self, root: &Node, flavour: Flavour) -> ConnectionTypeModel {
@@ -919,6 +923,20 @@ impl Lowerer<'_, '_> {
         for (i, field) in fields.iter().enumerate() {
             let path = index("spec.fields", i);
             let Some(field) = self.fields.map_node(field, &path) else { continue };
+            if flavour == Flavour::Ours {
+                self.unknown_fields(
+                    field,
+                    &path,
+                    &["name", "envName", "required", "sensitive", "validation"],
+                );
+                if let Some(validation) = field.get("validation").filter(|n| n.as_map().is_some()) {
+                    self.unknown_fields(
+                        validation,
+                        &join(&path, "validation"),
+                        &["minLength", "maxLength", "regex"],
+                    );
+                }
+            }
             let Some(name) = self.fields.string(field, "name", &path) else { continue };
             model.fields.push(TypeField {
                 name,
