@@ -20,6 +20,7 @@ pub mod model;
 pub mod render;
 pub mod rules;
 pub mod source;
+pub mod suggest;
 pub mod syntax;
 pub mod validate;
 

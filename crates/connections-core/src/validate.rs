@@ -11,6 +11,7 @@ use crate::model::{
     TargetKind, polyaxon,
 };
 use crate::source::Span;
+use crate::suggest::closest;
 use std::collections::{BTreeMap, HashSet};
 
 /// What a reference may also be satisfied by, outside the repository.
@@ -453,32 +454,6 @@ fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>, kind: &str
         }
         None => format!("declare the {kind} in the same namespace, or fix the name"),
     }
-}
-
-/// The candidate within a small edit distance of `name`, if any.
-fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (name.len() / 3).clamp(1, 3);
-    candidates
-        .filter(|c| *c != name)
-        .map(|c| (edit_distance(name, c), c))
-        .filter(|(d, _)| *d <= limit)
-        .min()
-        .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(row[j + 1]) };
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 fn connection_checks(

@@ -222,7 +222,11 @@ impl Fields<'_> {
         for (key, _) in node.as_map().unwrap_or(&[]) {
             let text = key.key_text();
             if !known.contains(&text.as_str()) {
-                let suggestion = known.iter().find(|k| k.eq_ignore_ascii_case(&text));
+                let suggestion = known
+                    .iter()
+                    .find(|k| k.eq_ignore_ascii_case(&text))
+                    .copied()
+                    .or_else(|| crate::suggest::closest(&text, known.iter().copied()));
                 let mut d = Diagnostic::new(
                     Check::UnknownField,
                     key.span,
