@@ -17,6 +17,7 @@ pub mod checks;
 pub mod crd;
 pub mod diagnostic;
 pub mod model;
+pub mod parse;
 pub mod render;
 pub mod rules;
 pub mod source;

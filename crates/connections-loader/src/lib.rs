@@ -8,7 +8,9 @@
 
 pub mod walk;
 pub mod write;
-pub mod yaml;
+
+/// The YAML parser, which lives in the core (it is pure).
+pub use connections_core::parse as yaml;
 
 use connections_core::checks::Check;
 use connections_core::diagnostic::Diagnostic;
