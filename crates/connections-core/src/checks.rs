@@ -201,6 +201,36 @@ checks! {
         example: "spec:\n  connections:\n    clusters: [training-engine]   # no such KubeDirectorCluster\n",
         fix: "Fix the name or add the KubeDirectorCluster in the same namespace.",
     }
+    DanglingKubedirectorConnection = "dangling-kubedirector-connection", Error, {
+        summary: "A KubeDirectorCluster connects a ConfigMap or Secret (`spec.connections.configmaps` / `secrets`) that does not exist in its namespace.",
+        why: "KubeDirector skips a missing resource without a word: the app starts without the connection and nothing says why.",
+        example: "spec:\n  connections:\n    configmaps: [source-control-info]   # no such ConfigMap\n",
+        fix: "Declare the ConfigMap or Secret (a Secret may be a SealedSecret or an ExternalSecret) in the cluster's namespace, or fix the name.",
+    }
+    UnlabelledKubedirectorConfigmap = "unlabelled-kubedirector-configmap", Warning, {
+        summary: "A ConfigMap that a KubeDirectorCluster connects lacks the label `kubedirector.hpe.com/cmType`.",
+        why: "KubeDirector silently leaves ConfigMaps without that label out of configmeta; the label's value names the group apps find the entry under.",
+        example: "kind: ConfigMap\nmetadata:\n  name: source-control-info   # no kubedirector.hpe.com/cmType label\n",
+        fix: "Add `kubedirector.hpe.com/cmType: <type>` to the ConfigMap's `metadata.labels` (for example `source-control`).",
+    }
+    UnlabelledKubedirectorSecret = "unlabelled-kubedirector-secret", Warning, {
+        summary: "A Secret that a KubeDirectorCluster connects lacks the label `kubedirector.hpe.com/secretType`.",
+        why: "KubeDirector silently leaves Secrets without that label out of configmeta.",
+        example: "kind: SealedSecret\nspec:\n  template:\n    metadata: {}   # no kubedirector.hpe.com/secretType label\n",
+        fix: "Add `kubedirector.hpe.com/secretType: <type>` to the Secret's labels: `metadata.labels` of a Secret, `spec.template.metadata.labels` of a SealedSecret, `spec.target.template.metadata.labels` of an ExternalSecret.",
+    }
+    KubedirectorSecretValuesUnknown = "kubedirector-secret-values-unknown", Info, {
+        summary: "A Secret that a KubeDirectorCluster connects is a SealedSecret or an ExternalSecret, so its values are only known in the cluster.",
+        why: "The rendered configmeta preview cannot hold those values; its entry has `\"data\":null` and the file lists it under `kubectl-connections.unresolved`. KubeDirector fills the real values in.",
+        example: "kind: SealedSecret\nmetadata: {name: git-ssh}\n",
+        fix: "Nothing to fix: this says where the preview differs from the file in the cluster.",
+    }
+    KubedirectorClusterFilledInCluster = "kubedirector-cluster-filled-in-cluster", Info, {
+        summary: "A KubeDirectorCluster connects another cluster, whose configmeta entry KubeDirector builds in the cluster.",
+        why: "The entry needs the connected cluster's pod names, UID and status, which exist only at runtime; the rendered preview leaves it out and says so.",
+        example: "spec:\n  connections:\n    clusters: [training-engine]\n",
+        fix: "Nothing to fix: the connected cluster exists in the namespace; its entry appears in the cluster.",
+    }
     InvalidConnection = "invalid-connection", Error, {
         summary: "A Connection's spec is incomplete or inconsistent: no type, an unknown type, or two settings that would produce the same key.",
         why: "The renderer cannot produce the settings a consumer expects.",

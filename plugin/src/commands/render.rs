@@ -6,6 +6,7 @@ use super::{
 };
 use crate::cli::RenderArgs;
 use crate::settings::{Input, Reporting};
+use connections_core::diagnostic::Severity;
 use std::path::{Path, PathBuf};
 
 /// An absolute, normalised form of a path that may not exist yet.
@@ -70,8 +71,18 @@ pub fn run(args: &RenderArgs) -> Result<Outcome, Failure> {
     let checked = check(&input)?;
     let diagnostics = &checked.analysis.diagnostics;
     let outcome = judge(diagnostics, &checked.loaded, &reporting);
-    if !diagnostics.is_empty() {
-        print_stderr(&format_findings(&checked, &input, &reporting, diagnostics));
+    // Render shows warnings and errors; notes (info) are counted, `validate` shows them.
+    let shown: Vec<_> =
+        diagnostics.iter().filter(|d| d.severity > Severity::Info).cloned().collect();
+    let notes = diagnostics.len() - shown.len();
+    if !shown.is_empty() {
+        print_stderr(&format_findings(&checked, &input, &reporting, &shown));
+    }
+    if notes > 0 && reporting.format == crate::cli::OutputFormat::Human {
+        print_stderr(&format!(
+            "{notes} note{} not shown: `kubectl connections validate` lists them\n",
+            if notes == 1 { "" } else { "s" }
+        ));
     }
     if has_errors(diagnostics) || outcome != Outcome::Success {
         print_stderr(&format!(

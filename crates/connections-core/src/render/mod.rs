@@ -6,8 +6,10 @@
 //! kpt) and create-only objects (Loft `ClusterConnect`) are inputs only. The plan is sorted by
 //! path, so its bytes do not depend on the order files were read in.
 
+pub mod configmeta;
 pub mod emit;
 pub mod generate;
+pub mod gojson;
 pub mod project;
 
 use crate::diagnostic::Diagnostic;
@@ -124,7 +126,13 @@ pub fn render(model: &Model) -> (Plan, Vec<Diagnostic>) {
             generated: true,
         });
     }
-    (plan(entries), diagnostics)
+    let mut plan = plan(entries);
+    for (i, object) in model.objects.iter().enumerate() {
+        if matches!(object.body, Body::KubeDirectorCluster(_)) {
+            plan.extra_files.insert(configmeta::path(object), configmeta::configmeta(model, i));
+        }
+    }
+    (plan, diagnostics)
 }
 
 fn entry(object: &Object, node: Node, generated: bool) -> Entry {
