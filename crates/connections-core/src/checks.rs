@@ -243,6 +243,42 @@ checks! {
         example: "credentials:\n  password: {value: hunter2}\n",
         fix: "Reference a Secret key instead: `valueFrom: {secretKeyRef: {name: pg-cred, key: password}}` (the Secret itself can be a SealedSecret or an ExternalSecret).",
     }
+    InvalidConnectionSchema = "invalid-connection-schema", Error, {
+        summary: "A connection's `schema` breaks the rules of its type: a Polyaxon strict schema (bucket kinds, `volume_claim`, `host_path`, `registry`, `git`), a port out of range, a URL that does not parse, a required field missing.",
+        why: "Polyaxon refuses the connection, or consumers get a setting they cannot use.",
+        example: "type: s3\nschema: {bucket: lake, region: eu-west-1}   # Bucket has only `bucket`\n",
+        fix: "Use the fields the type defines; put other settings in `credentials` (inline values that are not secret) or in the referenced ConfigMap.",
+    }
+    InvalidCredential = "invalid-credential", Error, {
+        summary: "A credential breaks its ConnectionType's rules (KubeETL's webhook): an extra field where `allowExtraFields` is false, or an inline value outside `minLength`/`maxLength` (bytes) or not matching `regex` (RE2, unanchored).",
+        why: "KubeETL's admission webhook denies the Connection, so the apply fails.",
+        example: "credentials:\n  port: {value: \"99999999\"}   # maxLength: 5\n",
+        fix: "Set only the type's fields (or allow extra fields on the type) and give values that meet its validation.",
+    }
+    MissingRequiredCredential = "missing-required-credential", Warning, {
+        summary: "A Connection does not set a credential its ConnectionType marks `required: true`.",
+        why: "KubeETL does not enforce `required` (the webhook lets it through), so the consumer finds out at runtime.",
+        example: "fields: [{name: password, envName: PGPASSWORD, required: true}]\n# and a Connection without `password`\n",
+        fix: "Set the credential, or mark the field `required: false`.",
+    }
+    InvalidKubeconfig = "invalid-kubeconfig", Error, {
+        summary: "The kubeconfig of a Loft ClusterConnect (`spec.config`) is not usable, by client-go's rules.",
+        why: "Loft cannot connect the cluster; the ClusterConnect fails after it is applied.",
+        example: "current-context: prod   # no context named prod\n",
+        fix: "Fix the kubeconfig as the message says (the checks are client-go's, with its messages).",
+    }
+    PlaintextCredentialInRepo = "plaintext-credential-in-repo", Warning, {
+        summary: "A credential (the kubeconfig of a Loft ClusterConnect) is committed in plaintext.",
+        why: "Anyone who can read the repository can use the credential. The rendered kubeconfig Secret carries it on, as the repository already exposes it.",
+        example: "kind: ClusterConnect\nspec:\n  config: |\n    users: [{name: admin, user: {token: ...}}]\n",
+        fix: "Keep the kubeconfig out of Git: create the cluster's kubeconfig Secret as a SealedSecret or ExternalSecret, and commit a Loft `Cluster` that refers to it.",
+    }
+    InvalidLoftCluster = "invalid-loft-cluster", Error, {
+        summary: "A Loft cluster (ClusterConnect `clusterTemplate` or `Cluster`) breaks Loft's API rules: an access rule without `verbs`, or an owner with both `user` and `team`.",
+        why: "Loft rejects the object.",
+        example: "access:\n- users: [admin]   # no verbs\n",
+        fix: "Give every access rule its `verbs` (`[\"*\"]` for all), and one owner: a user or a team.",
+    }
     ConnectionScopeViolation = "connection-scope-violation", Error, {
         summary: "A workload uses a Connection whose `scopes` do not include it.",
         why: "`scopes` limit who may use a connection; using it from elsewhere is a policy breach.",

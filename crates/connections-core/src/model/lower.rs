@@ -125,10 +125,10 @@ impl Lowerer<'_, '_> {
             for (i, c) in connections.iter().enumerate() {
                 let from = Referrer::Polyaxon(config, i);
                 let namespace = self.options.default_namespace.clone();
-                if let Some(secret) = &c.secret {
+                if let Some(secret) = &c.model.secret {
                     self.resource_ref(from, &namespace, secret, TargetKind::Secret);
                 }
-                if let Some(cm) = &c.config_map {
+                if let Some(cm) = &c.model.config_map {
                     self.resource_ref(from, &namespace, cm, TargetKind::ConfigMap);
                 }
             }
@@ -719,6 +719,9 @@ impl Lowerer<'_, '_> {
             credentials: Vec::new(),
             env: Vec::new(),
             scopes: Vec::new(),
+            annotations: Vec::new(),
+            description: None,
+            schema_node: None,
         };
         let Some(spec) = self.fields.map(root, "spec", "") else { return model };
         if flavour == Flavour::Ours {
@@ -736,12 +739,17 @@ impl Lowerer<'_, '_> {
                     "env",
                     "healthCheck",
                     "scopes",
+                    "annotations",
                 ],
             );
         }
         model.type_name = self.fields.string(spec, "type", "spec");
         model.provider = self.fields.string(spec, "provider", "spec");
-        let _ = self.fields.string(spec, "description", "spec");
+        model.description = self.fields.string(spec, "description", "spec").map(|d| d.value);
+        if let Some(annotations) = self.fields.map(spec, "annotations", "spec") {
+            model.annotations = self.fields.string_map(annotations, "spec.annotations");
+        }
+        model.schema_node = spec.get("schema").filter(|n| n.as_map().is_some()).cloned();
         if let Some(schema) = self.fields.map(spec, "schema", "spec") {
             for (key, value) in schema.as_map().unwrap_or(&[]) {
                 let key_text = key.key_text();
@@ -938,11 +946,24 @@ impl Lowerer<'_, '_> {
                 }
             }
             let Some(name) = self.fields.string(field, "name", &path) else { continue };
+            let validation = self.fields.map(field, "validation", &path);
+            let vpath = join(&path, "validation");
+            let (min_length, max_length, regex) = match validation {
+                Some(v) => (
+                    self.fields.integer(v, "minLength", &vpath),
+                    self.fields.integer(v, "maxLength", &vpath),
+                    self.fields.string(v, "regex", &vpath),
+                ),
+                None => (None, None, None),
+            };
             model.fields.push(TypeField {
                 name,
                 env_name: self.fields.string(field, "envName", &path),
                 required: self.fields.boolean(field, "required", &path).unwrap_or(false),
                 sensitive: self.fields.boolean(field, "sensitive", &path).unwrap_or(false),
+                min_length,
+                max_length,
+                regex,
             });
         }
         model

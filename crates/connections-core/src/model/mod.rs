@@ -124,6 +124,8 @@ pub enum Flavour {
     Ours,
     /// KubeETL's `etl.dataworkz.nl/v1alpha1`.
     KubeEtl,
+    /// A connection of a Polyaxon agent config.
+    Polyaxon,
 }
 
 /// Keys and values of a Secret after merging `stringData` over `data`.
@@ -223,6 +225,12 @@ pub struct ConnectionModel {
     pub env: Vec<Node>,
     /// `spec.scopes` as `(kind, name)`.
     pub scopes: Vec<(String, String)>,
+    /// Pod annotations consumers get (Polyaxon's connection `annotations`).
+    pub annotations: Vec<(Spanned<String>, Spanned<String>)>,
+    /// `spec.description`.
+    pub description: Option<String>,
+    /// The `schema` node as written (for the Polyaxon catalog).
+    pub schema_node: Option<Node>,
 }
 
 /// A field of a connection type.
@@ -236,6 +244,12 @@ pub struct TypeField {
     pub required: bool,
     /// Whether it is secret.
     pub sensitive: bool,
+    /// Minimum length in bytes of inline values.
+    pub min_length: Option<Spanned<i64>>,
+    /// Maximum length in bytes of inline values.
+    pub max_length: Option<Spanned<i64>>,
+    /// An RE2 pattern inline values must contain a match of.
+    pub regex: Option<Spanned<String>>,
 }
 
 /// A connection type, ours or KubeETL's.
@@ -351,12 +365,23 @@ pub struct Model {
     index: Index,
 }
 
+/// A connection a workload can use: an object (ours or KubeETL's) or a Polyaxon agent entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UsableConnection {
+    /// An object, by index.
+    Object(usize),
+    /// A Polyaxon agent config connection: (config index, connection index).
+    Polyaxon(usize, usize),
+}
+
 #[derive(Clone, Debug, Default)]
 struct Index {
     by_key: HashMap<ObjectKey, Vec<usize>>,
     secrets: HashMap<(String, String), Vec<usize>>,
     configmaps: HashMap<(String, String), usize>,
     connections: HashMap<(String, String), usize>,
+    etl_connections: HashMap<(String, String), usize>,
+    polyaxon_connections: HashMap<String, (usize, usize)>,
     connection_types: HashMap<(Flavour, String, String), usize>,
     kd_clusters: HashMap<(String, String), usize>,
 }
@@ -390,6 +415,9 @@ impl Model {
                 Body::Connection(c) if c.flavour == Flavour::Ours => {
                     index.connections.entry((ns, object.name.value.clone())).or_insert(i);
                 }
+                Body::Connection(_) => {
+                    index.etl_connections.entry((ns, object.name.value.clone())).or_insert(i);
+                }
                 Body::ConnectionType(t) => {
                     index
                         .connection_types
@@ -402,7 +430,58 @@ impl Model {
                 _ => {}
             }
         }
+        for (c, config) in self.polyaxon.iter().enumerate() {
+            for (i, connection) in config.connections.iter().enumerate() {
+                if let Some(name) = &connection.name {
+                    index.polyaxon_connections.entry(name.value.clone()).or_insert((c, i));
+                }
+            }
+        }
         self.index = index;
+    }
+
+    /// The connection a workload in `namespace` gets by naming it: our Connection first, then
+    /// KubeETL's, then a Polyaxon agent connection (agent configs live in the default namespace).
+    pub fn usable_connection(&self, namespace: &str, name: &str) -> Option<UsableConnection> {
+        let key = (namespace.to_string(), name.to_string());
+        if let Some(&i) =
+            self.index.connections.get(&key).or_else(|| self.index.etl_connections.get(&key))
+        {
+            return Some(UsableConnection::Object(i));
+        }
+        if namespace == self.default_namespace
+            && let Some(&(c, i)) = self.index.polyaxon_connections.get(name)
+        {
+            return Some(UsableConnection::Polyaxon(c, i));
+        }
+        None
+    }
+
+    /// The connection model of a usable connection.
+    pub fn connection_model(&self, connection: UsableConnection) -> Option<&ConnectionModel> {
+        match connection {
+            UsableConnection::Object(i) => match &self.objects[i].body {
+                Body::Connection(c) => Some(c),
+                _ => None,
+            },
+            UsableConnection::Polyaxon(c, i) => Some(&self.polyaxon[c].connections[i].model),
+        }
+    }
+
+    /// The namespace and the span of the name of a usable connection.
+    pub fn connection_site(&self, connection: UsableConnection) -> (&str, Span) {
+        match connection {
+            UsableConnection::Object(i) => {
+                (self.objects[i].namespace_str(), self.objects[i].name.span)
+            }
+            UsableConnection::Polyaxon(c, i) => {
+                let p = &self.polyaxon[c].connections[i];
+                (
+                    self.default_namespace.as_str(),
+                    p.name.as_ref().map_or(Span::SYNTHETIC, |n| n.span),
+                )
+            }
+        }
     }
 
     /// Objects with the same identity, in input order.

@@ -1,10 +1,13 @@
-//! Polyaxon agent configs: documents with no `apiVersion` whose top level holds a
-//! `connections` list and/or an `artifactsStore` mapping. Each entry is a connection.
+//! Polyaxon: agent configs (documents with no `apiVersion` whose top level holds a
+//! `connections` list and/or an `artifactsStore` mapping), the 43 connection kinds, the five
+//! strict schemas, and the `POLYAXON_CONNECTIONS_CATALOG` a consumer gets (formats.md §2).
 
 use super::fields::{Fields, index, join};
-use super::{ResourceModel, lower::resource};
-use crate::source::Spanned;
-use crate::syntax::Node;
+use super::{ConnectionModel, Flavour, lower::resource};
+use crate::checks::Check;
+use crate::diagnostic::Diagnostic;
+use crate::source::{Span, Spanned};
+use crate::syntax::{Node, NodeValue, Resolved};
 
 /// Polyaxon's 43 connection kinds (`pagerduty`, not the docs' `pager_duty`).
 pub const KINDS: [&str; 43] = [
@@ -65,12 +68,8 @@ pub struct PolyaxonConnection {
     pub name: Option<Spanned<String>>,
     /// `kind`.
     pub kind: Option<Spanned<String>>,
-    /// `secret`.
-    pub secret: Option<ResourceModel>,
-    /// `configMap`.
-    pub config_map: Option<ResourceModel>,
-    /// The whole entry.
-    pub node: Node,
+    /// Everything else, in the shape every connection shares.
+    pub model: ConnectionModel,
     /// Field path of the entry (`connections[2]` or `artifactsStore`).
     pub path: String,
 }
@@ -98,17 +97,276 @@ pub fn lower_agent_config(root: &Node, fields: &mut Fields<'_>) -> Vec<PolyaxonC
     out
 }
 
+/// The fields of Polyaxon's connection resource (`secret`, `configMap`).
+pub const RESOURCE_FIELDS: &[&str] =
+    &["name", "mountPath", "hostPath", "items", "defaultMode", "isRequested"];
+
 fn lower_connection(node: &Node, path: &str, fields: &mut Fields<'_>) -> PolyaxonConnection {
+    fields.unknown_fields(
+        node,
+        path,
+        &[
+            "name",
+            "kind",
+            "description",
+            "tags",
+            "schema",
+            "secret",
+            "configMap",
+            "env",
+            "annotations",
+        ],
+    );
+    let kind = fields.string(node, "kind", path);
+    let mut resources = [None, None];
+    for (slot, key) in resources.iter_mut().zip(["secret", "configMap"]) {
+        if let Some(r) = fields.map(node, key, path) {
+            fields.unknown_fields(r, &join(path, key), RESOURCE_FIELDS);
+            *slot = resource(r, &join(path, key), fields);
+        }
+    }
+    let [secret, config_map] = resources;
+    let annotations = fields
+        .map(node, "annotations", path)
+        .map(|a| fields.string_map(a, &join(path, "annotations")))
+        .unwrap_or_default();
+    let schema_node = fields.map(node, "schema", path).cloned();
+    let schema = schema_node
+        .as_ref()
+        .and_then(Node::as_map)
+        .map(|entries| {
+            entries.iter().map(|(k, v)| (Spanned::new(k.key_text(), k.span), v.clone())).collect()
+        })
+        .unwrap_or_default();
+    let _ = fields.string_list(node, "tags", path);
     PolyaxonConnection {
         name: fields.string(node, "name", path),
-        kind: fields.string(node, "kind", path),
-        secret: fields
-            .map(node, "secret", path)
-            .and_then(|n| resource(n, &join(path, "secret"), fields)),
-        config_map: fields
-            .map(node, "configMap", path)
-            .and_then(|n| resource(n, &join(path, "configMap"), fields)),
-        node: node.clone(),
+        model: ConnectionModel {
+            flavour: Flavour::Polyaxon,
+            type_name: kind.clone(),
+            provider: None,
+            schema,
+            secret,
+            config_map,
+            credentials: Vec::new(),
+            env: fields.seq(node, "env", path).to_vec(),
+            scopes: Vec::new(),
+            annotations,
+            description: fields.string(node, "description", path).map(|d| d.value),
+            schema_node,
+        },
+        kind,
         path: path.to_string(),
     }
+}
+
+/// A strict Polyaxon schema: its fields with their types, and which are required.
+struct StrictSchema {
+    name: &'static str,
+    fields: &'static [(&'static str, FieldType)],
+    required: &'static [&'static str],
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum FieldType {
+    Str,
+    Bool,
+    StrList,
+}
+
+fn strict_schema(kind: &str) -> Option<StrictSchema> {
+    use FieldType::*;
+    Some(match kind {
+        "gcs" | "s3" | "wasb" => {
+            StrictSchema { name: "Bucket", fields: &[("bucket", Str)], required: &["bucket"] }
+        }
+        "volume_claim" => StrictSchema {
+            name: "Claim",
+            fields: &[("volumeClaim", Str), ("mountPath", Str), ("readOnly", Bool)],
+            required: &["volumeClaim", "mountPath"],
+        },
+        "host_path" => StrictSchema {
+            name: "HostPath",
+            fields: &[("hostPath", Str), ("mountPath", Str), ("readOnly", Bool)],
+            required: &["hostPath", "mountPath"],
+        },
+        "registry" => StrictSchema {
+            name: "Host",
+            fields: &[("url", Str), ("insecure", Bool)],
+            required: &["url"],
+        },
+        "git" => StrictSchema {
+            name: "Git",
+            fields: &[("url", Str), ("revision", Str), ("flags", StrList)],
+            required: &[],
+        },
+        _ => return None,
+    })
+}
+
+/// Checks a Polyaxon-kind schema: required fields, no unknown fields for the five strict
+/// schemas (camelCase keys), and field types. Any mapping is fine for the other kinds.
+pub fn check_schema(
+    kind: &Spanned<String>,
+    schema: Option<&Node>,
+    path: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(strict) = strict_schema(&kind.value) else { return };
+    let schema_path = join(path, "schema");
+    let entries = schema.and_then(Node::as_map).unwrap_or(&[]);
+    let known: Vec<&str> = strict.fields.iter().map(|(f, _)| *f).collect();
+    for (key, value) in entries {
+        let text = key.key_text();
+        let field = join(&schema_path, &text);
+        match strict.fields.iter().find(|(f, _)| *f == text) {
+            None => {
+                let hint = crate::suggest::closest(&text, known.iter().copied())
+                    .map(|c| format!("did you mean `{c}`? "))
+                    .unwrap_or_default();
+                out.push(
+                    Diagnostic::new(
+                        Check::InvalidConnectionSchema,
+                        key.span,
+                        format!(
+                            "`{text}` is not a field of the {} schema (Polyaxon's {} schema rejects unknown fields)",
+                            kind.value, strict.name
+                        ),
+                    )
+                    .path(field)
+                    .label("unknown field")
+                    .help(format!("{hint}its fields are: {}", known.join(", "))),
+                );
+            }
+            Some((_, expected)) => {
+                let ok = match expected {
+                    FieldType::Str => value.as_str().is_some(),
+                    FieldType::Bool => {
+                        matches!(value.as_scalar().map(|s| s.resolve()), Some(Resolved::Bool(_)))
+                    }
+                    FieldType::StrList => value
+                        .as_seq()
+                        .is_some_and(|items| items.iter().all(|i| i.as_str().is_some())),
+                };
+                if !ok && !value.is_null() {
+                    let want = match expected {
+                        FieldType::Str => "a string",
+                        FieldType::Bool => "a boolean",
+                        FieldType::StrList => "a list of strings",
+                    };
+                    out.push(
+                        Diagnostic::new(
+                            Check::InvalidConnectionSchema,
+                            value.span,
+                            format!("`{text}` of the {} schema must be {want}", kind.value),
+                        )
+                        .path(field)
+                        .label(format!("expected {want}")),
+                    );
+                }
+            }
+        }
+    }
+    for required in strict.required {
+        let present = entries.iter().any(|(k, v)| k.key_text() == *required && !v.is_null());
+        if !present {
+            let span =
+                schema.map_or(kind.span, |s| if s.span.is_real() { s.span } else { kind.span });
+            out.push(
+                Diagnostic::new(
+                    Check::InvalidConnectionSchema,
+                    span,
+                    format!("the {} schema needs `{required}`", kind.value),
+                )
+                .path(join(&schema_path, required))
+                .label(format!("`{required}` missing"))
+                .help(format!(
+                    "Polyaxon's {} schema requires: {}",
+                    strict.name,
+                    strict.required.join(", ")
+                )),
+            );
+        }
+    }
+}
+
+/// The `store_path` Polyaxon derives: a mount kind's `mountPath`, a bucket kind's `bucket`,
+/// with trailing `/` removed.
+pub fn store_path(kind: &str, schema: &[(Spanned<String>, Node)]) -> Option<String> {
+    let field = match kind {
+        "host_path" | "volume_claim" => "mountPath",
+        "gcs" | "s3" | "wasb" => "bucket",
+        _ => return None,
+    };
+    schema
+        .iter()
+        .find(|(k, _)| k.value == field)
+        .and_then(|(_, v)| v.as_str())
+        .map(|s| s.trim_end_matches('/').to_string())
+}
+
+/// One entry of `POLYAXON_CONNECTIONS_CATALOG`: the connection as Polyaxon's `V1Connection`
+/// serialises it (camelCase, fields in declaration order, absent ones left out).
+pub fn catalog_entry(name: &str, model: &ConnectionModel) -> serde_json::Value {
+    use serde_json::{Map, Value};
+    let mut entry = Map::new();
+    entry.insert("name".into(), Value::String(name.to_string()));
+    if let Some(kind) = &model.type_name {
+        entry.insert("kind".into(), Value::String(kind.value.clone()));
+    }
+    if let Some(description) = &model.description {
+        entry.insert("description".into(), Value::String(description.clone()));
+    }
+    if let Some(schema) = &model.schema_node {
+        entry.insert("schema".into(), crate::render::emit::node_to_json(schema));
+    }
+    for (key, resource) in [("secret", &model.secret), ("configMap", &model.config_map)] {
+        if let Some(r) = resource {
+            let mut value = Map::new();
+            value.insert("name".into(), Value::String(r.name.value.clone()));
+            if let Some(m) = &r.mount_path {
+                value.insert("mountPath".into(), Value::String(m.value.clone()));
+            }
+            if !r.items.is_empty() {
+                value.insert(
+                    "items".into(),
+                    r.items.iter().map(|i| Value::String(i.value.clone())).collect(),
+                );
+            }
+            if let Some(mode) = r.default_mode {
+                value.insert("defaultMode".into(), Value::from(mode));
+            }
+            entry.insert(key.into(), Value::Object(value));
+        }
+    }
+    if !model.env.is_empty() {
+        entry.insert(
+            "env".into(),
+            model.env.iter().map(crate::render::emit::node_to_json).collect(),
+        );
+    }
+    if !model.annotations.is_empty() {
+        let map: Map<String, Value> = model
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.value.clone(), Value::String(v.value.clone())))
+            .collect();
+        entry.insert("annotations".into(), Value::Object(map));
+    }
+    Value::Object(entry)
+}
+
+/// Whether a node is a non-empty mapping.
+pub fn is_mapping(node: &Node) -> bool {
+    matches!(&node.value, NodeValue::Map(m) if !m.is_empty())
+}
+
+/// A span to report a Polyaxon connection at.
+pub fn connection_span(connection: &PolyaxonConnection) -> Span {
+    connection
+        .name
+        .as_ref()
+        .map(|n| n.span)
+        .or(connection.kind.as_ref().map(|k| k.span))
+        .unwrap_or(Span::SYNTHETIC)
 }
