@@ -83,7 +83,7 @@ pub struct InputArgs {
     #[arg(value_name = "PATH", default_value = ".")]
     pub path: PathBuf,
     /// Namespace of namespaced objects that do not name one (as `kubectl apply -n`).
-    #[arg(short = 'n', long = "namespace", value_name = "NAMESPACE", default_value = "default")]
+    #[arg(short = 'n', long = "namespace", value_name = "NAMESPACE", default_value = "default", value_parser = parse_namespace)]
     pub namespace: String,
     /// Largest input file read, in bytes; larger files are reported, not read.
     #[arg(long, value_name = "BYTES", default_value_t = connections_loader::DEFAULT_MAX_FILE_SIZE)]
@@ -144,6 +144,13 @@ pub struct RenderArgs {
 pub struct ExplainArgs {
     /// A check id, such as `dangling-secret-ref`.
     pub id: Option<String>,
+}
+
+/// A namespace name must be a DNS-1123 label, as the API server requires.
+fn parse_namespace(value: &str) -> Result<String, String> {
+    connections_core::rules::dns1123_label(value)
+        .map(|()| value.to_string())
+        .map_err(|reason| format!("namespace {reason}"))
 }
 
 /// Formats of findings.

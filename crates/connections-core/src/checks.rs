@@ -71,7 +71,7 @@ checks! {
     }
     AmbiguousYamlScalar = "ambiguous-yaml-scalar", Warning, {
         summary: "A plain scalar that kubectl (YAML 1.1) reads differently from YAML 1.2 tools, in a field that should hold a string.",
-        why: "kubectl reads plain `on`, `yes`, `y`, `off`, `no` and `n` as booleans and `0777` as the octal number 511, while editors and most YAML 1.2 libraries read strings or 777. The API server then rejects the object or stores a value nobody wrote.",
+        why: "kubectl applying a file reads plain `on`, `yes`, `y`, `off`, `no` and `n` as booleans and `0777` as the octal number 511 (YAML 1.1), while kustomize, Argo CD, Flux and editors read the strings (YAML 1.2). The same file then works in one pipeline and is rejected, or stores a value nobody wrote, in another. Render keeps such scalars as written, so it changes nothing for either reader. (Where neither reading is a string, as with `5432` or `0777` in ConfigMap data, the finding is `invalid-field-type`.)",
         example: "kind: ConfigMap\ndata:\n  tls: on\n",
         fix: "Quote the value: `tls: \"on\"`.",
     }

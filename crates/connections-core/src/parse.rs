@@ -108,10 +108,25 @@ impl Builder<'_> {
         Abort
     }
 
-    fn register(&mut self, anchor: usize, node: &Node) {
-        if anchor != 0 {
-            self.anchors.insert(anchor, (node.clone(), node.count_nodes()));
+    /// Keeps a copy of an anchored node for its aliases. The copy costs as much as an alias
+    /// expansion, so it is charged to the same budget: nested anchors around a large node
+    /// would otherwise cost time and memory quadratic in the file size.
+    fn register(&mut self, anchor: usize, node: &Node, at: u32) -> Result<(), Abort> {
+        if anchor == 0 {
+            return Ok(());
         }
+        let size = node.count_nodes();
+        if size > self.alias_budget {
+            return Err(self.error(
+                Check::YamlSyntax,
+                at,
+                "anchors and aliases copy too many nodes (a YAML alias bomb?); refusing to read this file".into(),
+                "anchor over the limit",
+            ));
+        }
+        self.alias_budget -= size;
+        self.anchors.insert(anchor, (node.clone(), size));
+        Ok(())
     }
 
     fn push_value(&mut self, node: Node) -> Result<(), Abort> {
@@ -123,6 +138,25 @@ impl Builder<'_> {
             Frame::Seq { items, .. } => items.push(node),
             Frame::Map { entries, key, seen, .. } => match key.take() {
                 None => {
+                    // kubectl turns keys into JSON object keys: booleans and numbers become their
+                    // text, but a null or a collection cannot be a key.
+                    let problem = match &node.value {
+                        NodeValue::Seq(_) | NodeValue::Map(_) => Some(
+                            "a mapping key must be a scalar; kubectl rejects a list or a mapping as a key",
+                        ),
+                        NodeValue::Scalar(s) if s.resolve() == crate::syntax::Resolved::Null => {
+                            Some(
+                                "a mapping key must not be null (empty, `~` or `null`); kubectl rejects it",
+                            )
+                        }
+                        _ => None,
+                    };
+                    if let Some(problem) = problem {
+                        self.diagnostics.push(
+                            Diagnostic::new(Check::YamlSyntax, node.span, problem)
+                                .label("invalid key"),
+                        );
+                    }
                     let text = node.key_text();
                     // Merge keys may repeat only as duplicates, which is an error too.
                     if !seen.insert(text.clone()) {
@@ -165,7 +199,7 @@ impl Builder<'_> {
                     span: self.span(start, end),
                     value: NodeValue::Scalar(Scalar { text: text.into_owned(), style, tag }),
                 };
-                self.register(anchor, &node);
+                self.register(anchor, &node, start)?;
                 self.push_value(node)
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
@@ -200,7 +234,7 @@ impl Builder<'_> {
                 };
                 let node =
                     Node { span: self.span(start, end.max(start)), value: NodeValue::Seq(items) };
-                self.register(anchor, &node);
+                self.register(anchor, &node, start)?;
                 self.push_value(node)
             }
             Event::MappingEnd => {
@@ -210,7 +244,7 @@ impl Builder<'_> {
                 let entries = self.merge(entries);
                 let node =
                     Node { span: self.span(start, end.max(start)), value: NodeValue::Map(entries) };
-                self.register(anchor, &node);
+                self.register(anchor, &node, start)?;
                 self.push_value(node)
             }
             Event::Alias(id) => {
@@ -412,6 +446,27 @@ mod tests {
         let (_, diags) = parse_str(&text);
         // saphyr's own recursion limit or ours, whichever comes first: a finding, not a crash.
         assert!(diags.iter().any(|d| d.check == Check::YamlSyntax), "{diags:?}");
+    }
+
+    #[test]
+    fn keys_kubectl_cannot_use_are_errors() {
+        let (_, diags) = parse_str("a:\n  ? [x, y]\n  : c\n  ~: d\n  1.0: fine\n");
+        let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "a mapping key must be a scalar; kubectl rejects a list or a mapping as a key",
+                "a mapping key must not be null (empty, `~` or `null`); kubectl rejects it"
+            ]
+        );
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines() {
+        let text = "a: 1\rb: [x\r";
+        let (_, diags) = parse_str(text);
+        let lines = LineIndex::new(text);
+        assert_eq!(lines.line_col(text, diags[0].span.start).0, 2);
     }
 
     #[test]

@@ -313,6 +313,40 @@ fn canonical_float(text: &str) -> String {
     }
 }
 
+/// Go's `strconv.FormatFloat(f, 'g', -1, 32)`, which sigs.k8s.io/yaml uses for float keys.
+fn go_float_key(text: &str) -> String {
+    match text {
+        "+Inf" | "-Inf" | "NaN" => return text.to_string(),
+        _ => {}
+    }
+    let Ok(value) = text.parse::<f32>() else { return text.to_string() };
+    if value == 0.0 {
+        return if value.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    // Shortest digits and exponent, from Rust's shortest round-trip form (`1.5e-5`).
+    let sci = format!("{:e}", value.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let sign = if value < 0.0 { "-" } else { "" };
+    // With the shortest precision Go picks %e when the exponent is below -4 or at least 6.
+    if !(-4..6).contains(&exp) {
+        let (first, rest) = digits.split_at(1);
+        let frac = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        let (esign, eabs) = if exp < 0 { ('-', -exp) } else { ('+', exp) };
+        return format!("{sign}{first}{frac}e{esign}{eabs:02}");
+    }
+    let point = exp + 1; // digits before the decimal point
+    if point <= 0 {
+        format!("{sign}0.{}{digits}", "0".repeat((-point) as usize))
+    } else if point as usize >= digits.len() {
+        format!("{sign}{digits}{}", "0".repeat(point as usize - digits.len()))
+    } else {
+        let (int, frac) = digits.split_at(point as usize);
+        format!("{sign}{int}.{frac}")
+    }
+}
+
 /// A YAML node with its span.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
@@ -415,10 +449,14 @@ impl Node {
         matches!(&self.value, NodeValue::Scalar(s) if s.resolve() == Resolved::Null)
     }
 
-    /// The map key as kubectl turns it into a JSON object key.
+    /// The map key as kubectl turns it into a JSON object key (sigs.k8s.io/yaml: booleans and
+    /// integers as their text, floats with Go's `FormatFloat(f, 'g', -1, 32)`).
     pub fn key_text(&self) -> String {
         match &self.value {
-            NodeValue::Scalar(s) => s.resolve().to_text(),
+            NodeValue::Scalar(s) => match s.resolve() {
+                Resolved::Float(text) => go_float_key(&text),
+                other => other.to_text(),
+            },
             NodeValue::Seq(_) => "[sequence]".to_string(),
             NodeValue::Map(_) => "{mapping}".to_string(),
         }
@@ -573,6 +611,23 @@ mod tests {
         let quoted = Scalar { text: "on".into(), style: ScalarStyle::DoubleQuoted, tag: None };
         assert!(!quoted.is_ambiguous());
         assert_eq!(quoted.as_str(), Some("on"));
+    }
+
+    #[test]
+    fn float_keys_read_like_go() {
+        for (text, key) in [
+            ("1.0", "1"),
+            ("1e3", "1000"),
+            ("1.5", "1.5"),
+            ("1e6", "1e+06"),
+            ("0.0001", "0.0001"),
+            ("0.00001", "1e-05"),
+            ("-2.5", "-2.5"),
+            ("123456.0", "123456"),
+        ] {
+            let node = Node { span: Span::SYNTHETIC, value: NodeValue::Scalar(plain(text)) };
+            assert_eq!(node.key_text(), key, "{text}");
+        }
     }
 
     #[test]

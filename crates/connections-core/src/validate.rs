@@ -639,7 +639,7 @@ fn connection_checks(
                 .help("use `valueFrom: {secretKeyRef: {name: ..., key: ...}}`; the Secret can be a SealedSecret or an ExternalSecret"),
             );
         }
-        if credential.value.is_none() {
+        if credential.value.is_none() && !credential.written {
             out.push(
                 Diagnostic::new(
                     Check::InvalidConnection,

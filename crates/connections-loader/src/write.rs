@@ -6,7 +6,7 @@
 //! A bookkeeping file, `.connections/manifest`, lists the files render wrote; a later render
 //! removes only those. Every other file in the folder (a README someone added) is carried
 //! over into the new folder, and render refuses to overwrite one. Two renders of the same
-//! folder at once are serialised by a lock file beside it.
+//! folder at once are serialised by a lock on the parent folder.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -153,15 +153,11 @@ pub fn write_output(dir: &Path, files: &[(String, String)]) -> Result<WriteRepor
     };
     fs::create_dir_all(&parent).map_err(io("cannot create", &parent))?;
 
-    let lock_path = parent.join(format!(".{name}.lock"));
-    let lock = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(io("cannot open lock file", &lock_path))?;
+    // Renders into the same parent folder are serialised by a lock on that folder itself, so
+    // no lock file is left behind.
+    let lock = fs::File::open(&parent).map_err(io("cannot open", &parent))?;
     rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive).map_err(|e| {
-        WriteError::Io { action: "cannot lock", path: lock_path.clone(), source: e.into() }
+        WriteError::Io { action: "cannot lock", path: parent.clone(), source: e.into() }
     })?;
 
     let exists = dir.is_dir();
@@ -277,7 +273,7 @@ mod tests {
         assert_eq!(fs::read_to_string(out.join("README.md")).unwrap(), "mine");
         let leftovers: Vec<_> =
             fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(leftovers.len(), 2, "only the output and its lock file: {leftovers:?}");
+        assert_eq!(leftovers.len(), 1, "only the output, no temporary or lock file: {leftovers:?}");
     }
 
     #[test]

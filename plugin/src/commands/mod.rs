@@ -92,7 +92,11 @@ pub fn format_findings(
     settings: &Reporting,
     diagnostics: &[Diagnostic],
 ) -> String {
-    let ctx = report::Context { sources: &checked.loaded.sources, root: &input.root };
+    let ctx = report::Context {
+        sources: &checked.loaded.sources,
+        root: &input.root,
+        masks: &checked.analysis.model.secret_spans,
+    };
     let mut out = String::new();
     report::write(&ctx, settings, diagnostics, &mut out);
     out

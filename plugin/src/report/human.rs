@@ -91,11 +91,15 @@ pub fn write(
     let mut sources: HashMap<u32, NamedSource<Arc<str>>> = HashMap::new();
     for d in diagnostics {
         let file = ctx.sources.get(d.span.file);
+        // Secret values are masked in the source shown (`Context::masked_text`).
         let source = file.filter(|f| !f.text.is_empty()).map(|f| {
             sources
                 .entry(d.span.file.0)
                 .or_insert_with(|| {
-                    NamedSource::new(ctx.display_path(&f.path), Arc::<str>::from(f.text.as_str()))
+                    NamedSource::new(
+                        ctx.display_path(&f.path),
+                        Arc::<str>::from(ctx.masked_text(d.span.file, &f.text)),
+                    )
                 })
                 .clone()
         });
@@ -103,7 +107,12 @@ pub fn write(
         if source.is_none()
             && let Some(f) = file
         {
-            heading = format!("{}: {heading}", ctx.display_path(&f.path));
+            heading = if f.text.is_empty() {
+                format!("{}: {heading}", ctx.display_path(&f.path))
+            } else {
+                let (line, col) = ctx.sources.line_col(d.span).unwrap_or((1, 1));
+                format!("{}:{line}:{col}: {heading}", ctx.display_path(&f.path))
+            };
         }
         let mut shown = Shown { diagnostic: d, source, heading };
         // Related locations in other files are named in words.

@@ -20,9 +20,29 @@ pub struct Context<'a> {
     pub sources: &'a SourceMap,
     /// The repository path as given.
     pub root: &'a Path,
+    /// Byte ranges holding secret values, masked wherever source lines are shown.
+    pub masks: &'a [connections_core::source::Span],
 }
 
 impl Context<'_> {
+    /// The text of a file with every secret value replaced by `*` (byte for byte, so spans
+    /// stay valid; line breaks are kept).
+    pub fn masked_text(&self, file: connections_core::source::FileId, text: &str) -> String {
+        let mut bytes = text.as_bytes().to_vec();
+        for span in self.masks.iter().filter(|s| s.file == file) {
+            let end = (span.end as usize).min(bytes.len());
+            for b in &mut bytes[(span.start as usize).min(end)..end] {
+                if *b != b'\n' && *b != b'\r' {
+                    *b = b'*';
+                }
+            }
+        }
+        // Only whole characters were replaced by ASCII, so this stays valid UTF-8 unless a
+        // span cut a character; then fall back to a lossy reading.
+        String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
     /// A file's path joined to the repository path as given (`deploy/apps/x.yaml`).
     pub fn display_path(&self, relative: &str) -> String {
         if self.root.is_file() || self.root.as_os_str().is_empty() || self.root == Path::new(".") {

@@ -12,6 +12,10 @@ use crate::syntax::{Node, NodeValue};
 pub struct Fields<'d> {
     /// Where findings go.
     pub diagnostics: &'d mut Vec<Diagnostic>,
+    /// Whether the fields being read hold secret values (Secret data, credentials): then
+    /// findings name types and keys but never echo a value. (Reporters mask the values in the
+    /// source lines they show, from `Model::secret_spans`.)
+    pub redact: bool,
 }
 
 /// `parent.key`, or `key` at the root.
@@ -24,8 +28,9 @@ pub fn index(parent: &str, i: usize) -> String {
     format!("{parent}[{i}]")
 }
 
-fn describe(node: &Node) -> String {
+fn describe(node: &Node, redact: bool) -> String {
     match &node.value {
+        NodeValue::Scalar(s) if redact => format!("a value of type {}", s.resolve().type_name()),
         NodeValue::Scalar(s) => {
             let resolved = s.resolve();
             format!("{} `{}`", resolved.type_name(), s.text)
@@ -36,31 +41,36 @@ fn describe(node: &Node) -> String {
 }
 
 impl Fields<'_> {
+    /// Records a finding.
+    pub fn push(&mut self, d: Diagnostic) {
+        self.diagnostics.push(d);
+    }
+
     /// Records an `invalid-field-type` finding.
     pub fn wrong_type(&mut self, node: &Node, path: &str, expected: &str) {
         let mut d = Diagnostic::new(
             Check::InvalidFieldType,
             node.span,
-            format!("`{path}` must be {expected}, found {}", describe(node)),
+            format!("`{path}` must be {expected}, found {}", describe(node, self.redact)),
         )
         .path(path)
         .label(format!("expected {expected}"));
         if let NodeValue::Scalar(s) = &node.value
             && expected == "a string"
-            && s.is_ambiguous()
         {
-            d = d.help(format!(
-                "kubectl reads the plain scalar `{}` as {}; quote it: \"{}\"",
-                s.text,
-                s.resolve().type_name(),
-                s.text
-            ));
-        } else if let NodeValue::Scalar(_) = &node.value
-            && expected == "a string"
-        {
-            d = d.help("quote the value to make it a string");
+            d = d.help(if s.is_ambiguous() && !self.redact {
+                format!(
+                    "kubectl reads the plain scalar `{}` as {} and YAML 1.2 tools as {}; quote it: \"{}\"",
+                    s.text,
+                    s.resolve().type_name(),
+                    s.resolve_yaml12().type_name(),
+                    s.text
+                )
+            } else {
+                "quote the value to make it a string".to_string()
+            });
         }
-        self.diagnostics.push(d);
+        self.push(d);
     }
 
     /// A string field; `None` if absent or null. Other types are reported.
@@ -182,23 +192,33 @@ impl Fields<'_> {
                 && scalar.is_ambiguous()
                 && scalar.resolve_yaml12().type_name() == "string"
             {
-                // YAML 1.2 tools read a string here, kubectl does not: the user likely meant
-                // the string. Keep it, but say what kubectl will do.
-                self.diagnostics.push(
-                    Diagnostic::new(
-                        Check::AmbiguousYamlScalar,
-                        value.span,
-                        format!(
-                            "kubectl reads the plain scalar `{}` as {} `{}`, not the string \"{}\"",
-                            scalar.text,
-                            scalar.resolve().type_name(),
-                            scalar.resolve().to_text(),
-                            scalar.text
-                        ),
+                // YAML 1.2 readers (kustomize, Argo CD, Flux, editors) read the string, kubectl
+                // applying this file itself does not. Render keeps the scalar as written, so
+                // every reader gets what it would get from the input; say what differs.
+                let message = if self.redact {
+                    format!(
+                        "kubectl reads this plain scalar as a {}, while kustomize and YAML 1.2 tools read a string",
+                        scalar.resolve().type_name()
                     )
-                    .path(&field)
-                    .label("ambiguous plain scalar")
-                    .help(format!("quote it: \"{}\"", scalar.text)),
+                } else {
+                    format!(
+                        "kubectl reads the plain scalar `{}` as {} `{}`, while kustomize and YAML 1.2 tools read the string \"{}\"",
+                        scalar.text,
+                        scalar.resolve().type_name(),
+                        scalar.resolve().to_text(),
+                        scalar.text
+                    )
+                };
+                let help = if self.redact {
+                    "quote the value".to_string()
+                } else {
+                    format!("quote it: \"{}\"", scalar.text)
+                };
+                self.push(
+                    Diagnostic::new(Check::AmbiguousYamlScalar, value.span, message)
+                        .path(&field)
+                        .label("ambiguous plain scalar")
+                        .help(help),
                 );
                 out.push((
                     Spanned::new(key_text, key.span),
@@ -238,7 +258,7 @@ impl Fields<'_> {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
                     None => d.help(format!("known fields: {}", known.join(", "))),
                 };
-                self.diagnostics.push(d);
+                self.push(d);
             }
         }
     }
@@ -249,7 +269,7 @@ impl Fields<'_> {
             && scalar.style == crate::syntax::ScalarStyle::Plain
             && scalar.resolve().to_text() != scalar.text
         {
-            self.diagnostics.push(
+            self.push(
                 Diagnostic::new(
                     Check::AmbiguousYamlScalar,
                     key.span,

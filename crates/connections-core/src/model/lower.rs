@@ -34,7 +34,7 @@ pub fn lower(documents: Vec<Document>, options: &LowerOptions) -> (Model, Vec<Di
         Model { default_namespace: options.default_namespace.clone(), ..Model::default() };
     let mut lowerer = Lowerer {
         model: &mut model,
-        fields: Fields { diagnostics: &mut diagnostics },
+        fields: Fields { diagnostics: &mut diagnostics, redact: false },
         options,
         cluster_scoped: &cluster_scoped,
     };
@@ -99,7 +99,7 @@ pub(crate) fn resource(node: &Node, path: &str, fields: &mut Fields<'_>) -> Opti
 
 impl Lowerer<'_, '_> {
     fn push(&mut self, d: Diagnostic) {
-        self.fields.diagnostics.push(d);
+        self.fields.push(d);
     }
 
     fn document(&mut self, root: Node, provenance: Provenance) {
@@ -175,9 +175,22 @@ impl Lowerer<'_, '_> {
         if group.is_empty() && kind.value == "List" && api_version.value == "v1" {
             // kubectl accepts `kind: List`; each item is an object of its own.
             let items = self.fields.seq(&root, "items", "").to_vec();
-            for item in items {
+            for (i, item) in items.into_iter().enumerate() {
                 if item.as_map().is_some() {
                     self.object(item, provenance);
+                } else {
+                    self.push(
+                        Diagnostic::new(
+                            Check::InvalidObject,
+                            item.span,
+                            format!("item {i} of this List is not an object"),
+                        )
+                        .path(index("items", i))
+                        .label("not an object")
+                        .help(
+                            "every item of a `kind: List` must be a Kubernetes object (a mapping)",
+                        ),
+                    );
                 }
             }
             return;
@@ -202,6 +215,9 @@ impl Lowerer<'_, '_> {
         let Some(name) = name else {
             if local_config {
                 return;
+            }
+            if metadata.get("name").is_some_and(|n| !n.is_null()) {
+                return; // written with the wrong type, and reported as such
             }
             let message = if metadata.get("generateName").is_some() {
                 "`metadata.generateName` cannot be applied by GitOps tools (kubectl apply refuses it); give the object a fixed `metadata.name`".to_string()
@@ -424,11 +440,24 @@ impl Lowerer<'_, '_> {
     }
 
     fn secret(&mut self, root: &Node, name: &Spanned<String>) -> SecretData {
+        // Everything read here is a secret value: findings must not echo or show it.
+        self.fields.redact = true;
+        let secret = self.secret_payload(root, name);
+        self.fields.redact = false;
+        secret
+    }
+
+    fn secret_payload(&mut self, root: &Node, name: &Spanned<String>) -> SecretData {
         let mut secret = SecretData {
             secret_type: self.fields.string(root, "type", "").map(|t| t.value),
             ..SecretData::default()
         };
         let mut plaintext_span = None;
+        for key in ["data", "stringData"] {
+            if let Some(entries) = root.get(key).and_then(Node::as_map) {
+                self.model.secret_spans.extend(entries.iter().map(|(_, v)| v.span));
+            }
+        }
         if let Some(data) = self.fields.map(root, "data", "") {
             plaintext_span = root.entry("data").map(|(k, _)| k.span);
             for (key, value) in data.as_map().unwrap_or(&[]) {
@@ -484,8 +513,16 @@ impl Lowerer<'_, '_> {
                 .label("too large"),
             );
         }
+        // A Secret whose keys are all null or empty holds no value worth warning about.
+        let holds_a_value = ["data", "stringData"].iter().any(|key| {
+            root.get(key).and_then(Node::as_map).is_some_and(|entries| {
+                entries
+                    .iter()
+                    .any(|(_, v)| !v.is_null() && v.as_scalar().is_none_or(|s| !s.text.is_empty()))
+            })
+        });
         if let Some(span) = plaintext_span
-            && !secret.keys.is_empty()
+            && holds_a_value
         {
             self.push(
                 Diagnostic::new(
@@ -799,8 +836,15 @@ impl Lowerer<'_, '_> {
             for (key, value) in credentials.as_map().unwrap_or(&[]) {
                 let name = Spanned::new(key.key_text(), key.span);
                 let path = join("spec.credentials", &name.value);
+                self.fields.redact = true;
+                if let Some(inline) = value.get("value") {
+                    self.model.secret_spans.push(inline.span);
+                }
                 let credential = self.credential(value, &path, from, ns);
-                model.credentials.push(CredentialModel { name, value: credential, path });
+                self.fields.redact = false;
+                let written = value.get("value").is_some_and(|v| !v.is_null())
+                    || value.get("valueFrom").is_some();
+                model.credentials.push(CredentialModel { name, value: credential, path, written });
             }
         }
         model.env = self.fields.seq(spec, "env", "spec").to_vec();
@@ -1040,14 +1084,36 @@ impl Lowerer<'_, '_> {
             .path(&["metadata", "annotations", USE_ANNOTATION])
             .map(split_use_annotation)
             .unwrap_or_default();
-        if let Some(pod_spec) = root.path(spec_path) {
-            let path = spec_path.join(".");
-            if let Some(pod_spec) = self.fields.map_node(pod_spec, &path) {
+        // Walk to the pod spec, reporting a wrong type on the way (`spec: 5`).
+        let mut node = Some(root);
+        let mut path = String::new();
+        for key in spec_path {
+            let Some(parent) = node else { break };
+            node = self.fields.map(parent, key, &path);
+            path = join(&path, key);
+        }
+        match node {
+            Some(pod_spec) => {
                 let mut refs = Vec::new();
                 PodRefs { fields: &mut self.fields, from, namespace: ns, out: &mut refs }
                     .pod_spec(pod_spec, &path);
                 self.model.references.extend(refs);
             }
+            None if !uses.is_empty() => {
+                let kind = root.get("kind").and_then(Node::as_str).unwrap_or("workload");
+                let path = spec_path.join(".");
+                self.push(
+                    Diagnostic::new(
+                        Check::InvalidObject,
+                        uses[0].span,
+                        format!("this {kind} uses connections but has no pod spec at `{path}` to inject them into"),
+                    )
+                    .path(&path)
+                    .label("nothing to inject into")
+                    .help(format!("add the pod spec at `{path}`, or remove the `{USE_ANNOTATION}` annotation")),
+                );
+            }
+            None => {}
         }
         WorkloadModel { pod_spec_path: spec_path, pod_metadata_path: meta_path, uses }
     }

@@ -198,8 +198,11 @@ pub enum CredentialValue {
 pub struct CredentialModel {
     /// The field name.
     pub name: Spanned<String>,
-    /// Its value source; `None` when the entry sets neither `value` nor `valueFrom`.
+    /// Its value source; `None` when the entry sets neither `value` nor `valueFrom`, or sets
+    /// them wrongly (reported while lowering).
     pub value: Option<CredentialValue>,
+    /// Whether the entry writes `value` or `valueFrom` at all.
+    pub written: bool,
     /// Field path (`spec.credentials.password`).
     pub path: String,
 }
@@ -362,6 +365,9 @@ pub struct Model {
     pub references: Vec<Reference>,
     /// The namespace of objects that do not name one.
     pub default_namespace: String,
+    /// Where secret values are written (Secret data, inline credentials, kubeconfigs), so that
+    /// reporters can mask them in the source lines they show.
+    pub secret_spans: Vec<Span>,
     index: Index,
 }
 

@@ -1,9 +1,10 @@
 //! A YAML emitter for node trees, in the block style kubectl and kustomize print.
 //!
-//! Values are written as kubectl *reads* them (YAML 1.1), in a form that YAML 1.1 and 1.2
-//! readers agree on: plain `on` in the input (kubectl's boolean true) is written `true`, octal
-//! `0777` is written `511`, and any string that some reader could take for something else
-//! (`"on"`, `"0777"`, `"1.0"`, `"null"`) is double-quoted. Multi-line strings use literal
+//! Values are written in a form that YAML 1.1 (kubectl) and YAML 1.2 (kustomize, editors)
+//! readers agree on: `0x1F` is written `31`, and any string that some reader could take for
+//! something else (`"on"`, `"0777"`, `"1.0"`, `"null"`) is double-quoted. The one exception is
+//! a plain scalar that the two readers already disagree about in the input (`on`, `0777`): it
+//! is written exactly as it was, so that no reader sees a different value than before. Multi-line strings use literal
 //! blocks where that is exact, double quotes otherwise. Mapping order is kept as given.
 
 use crate::syntax::{Node, NodeValue, Resolved, Scalar, ScalarStyle};
@@ -122,6 +123,13 @@ fn write_key(out: &mut String, key: &Node) {
 }
 
 fn write_scalar(out: &mut String, scalar: &Scalar, indent: usize, after_key: bool) {
+    // A plain scalar that YAML 1.1 (kubectl applying the file) and YAML 1.2 (kustomize, Argo
+    // CD, Flux) read differently is written as it was: then every reader gets from the output
+    // exactly what it got from the input. The checks warn about it.
+    if scalar.style == ScalarStyle::Plain && scalar.tag.is_none() && scalar.is_ambiguous() {
+        out.push_str(&scalar.text);
+        return;
+    }
     // Strings written quoted or as blocks never need resolving: that is the hot path.
     let resolved = match scalar.style {
         ScalarStyle::Plain => scalar.resolve(),
@@ -197,7 +205,12 @@ pub fn is_plain_safe(text: &str) -> bool {
         return false;
     }
     for c in text.chars() {
-        if c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}') {
+        if c.is_control()
+            || matches!(
+                c,
+                '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+            )
+        {
             return false;
         }
     }
@@ -210,7 +223,10 @@ pub fn is_plain_safe(text: &str) -> bool {
 fn literal_block_is_exact(text: &str, after_key: bool) -> bool {
     for c in text.chars() {
         if (c.is_control() && c != '\n' && c != '\t')
-            || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
+            || matches!(
+                c,
+                '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+            )
         {
             return false;
         }
@@ -276,6 +292,8 @@ pub fn write_double_quoted(out: &mut String, text: &str) {
             '\u{2028}' => out.push_str("\\L"),
             '\u{2029}' => out.push_str("\\P"),
             '\u{feff}' => out.push_str("\\uFEFF"),
+            '\u{fffe}' => out.push_str("\\uFFFE"),
+            '\u{ffff}' => out.push_str("\\uFFFF"),
             c if c.is_control() => {
                 let code = c as u32;
                 if code <= 0xff {

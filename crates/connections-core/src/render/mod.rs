@@ -85,7 +85,10 @@ struct Entry {
     group: String,
     name: String,
     node: Node,
+    /// The input object carries our `generated-from` annotation (earlier output read back).
     generated: bool,
+    /// Made by this render.
+    fresh: bool,
 }
 
 /// Renders the model. Call only when the checks found no error; render's own findings (an
@@ -124,6 +127,7 @@ pub fn render(model: &Model) -> (Plan, Vec<Diagnostic>) {
             name: cm.name.clone(),
             node,
             generated: true,
+            fresh: true,
         });
     }
     let mut plan = plan(entries);
@@ -143,12 +147,14 @@ fn entry(object: &Object, node: Node, generated: bool) -> Entry {
         name: object.name.value.clone(),
         node,
         generated,
+        fresh: false,
     }
 }
 
 /// Makes the namespace explicit and drops null metadata fields and `creationTimestamp`, which
 /// `kubectl get -o yaml` leaves behind and which only add noise to diffs.
 fn normalise(object: &Object, node: &mut Node) {
+    drop_null_template_timestamps(node);
     let Some(metadata) = node.get_mut("metadata") else { return };
     let Some(entries) = metadata.as_map_mut() else { return };
     entries.retain(|(k, v)| !v.is_null() && k.key_text() != "creationTimestamp");
@@ -157,6 +163,26 @@ fn normalise(object: &Object, node: &mut Node) {
     {
         let at = entries.iter().position(|(k, _)| k.key_text() == "name").map_or(0, |p| p + 1);
         entries.insert(at, (Node::string("namespace"), Node::string(ns.value.clone())));
+    }
+}
+
+/// `kubectl get -o yaml` leaves `creationTimestamp: null` in pod templates too.
+fn drop_null_template_timestamps(node: &mut Node) {
+    match &mut node.value {
+        crate::syntax::NodeValue::Map(entries) => {
+            for (key, value) in entries.iter_mut() {
+                if key.key_text() == "metadata"
+                    && let Some(meta) = value.as_map_mut()
+                {
+                    meta.retain(|(k, v)| !(k.key_text() == "creationTimestamp" && v.is_null()));
+                }
+                drop_null_template_timestamps(value);
+            }
+        }
+        crate::syntax::NodeValue::Seq(items) => {
+            items.iter_mut().for_each(drop_null_template_timestamps)
+        }
+        crate::syntax::NodeValue::Scalar(_) => {}
     }
 }
 
@@ -184,49 +210,67 @@ fn file_stem(kind: &str, name: &str) -> String {
 }
 
 fn plan(entries: Vec<Entry>) -> Plan {
-    // Objects of different groups may share kind and name (our Connection and KubeETL's):
-    // such paths get the group in the file name.
-    let mut by_path: HashMap<String, Vec<usize>> = HashMap::new();
+    // One entry per identity. The same identity twice is either generated output fed back in
+    // as input (the fresh one replaces it) or a duplicate, which the checks report as an error.
+    let identity = |e: &Entry| (e.group.clone(), e.kind.clone(), e.dir.clone(), e.name.clone());
+    let mut by_identity: HashMap<_, usize> = HashMap::new();
+    let mut kept: Vec<bool> = vec![true; entries.len()];
     for (i, e) in entries.iter().enumerate() {
-        by_path.entry(format!("{}/{}", e.dir, file_stem(&e.kind, &e.name))).or_default().push(i);
+        match by_identity.get(&identity(e)) {
+            None => {
+                by_identity.insert(identity(e), i);
+            }
+            Some(&first) if e.fresh && entries[first].generated => {
+                kept[first] = false;
+                by_identity.insert(identity(e), i);
+            }
+            Some(_) => kept[i] = false,
+        }
     }
-    let mut paths = vec![String::new(); entries.len()];
-    let mut dropped = vec![false; entries.len()];
-    for (path, indices) in by_path {
-        let groups: std::collections::HashSet<&str> =
-            indices.iter().map(|&i| entries[i].group.as_str()).collect();
-        if indices.len() > 1 && groups.len() == 1 {
-            // The same object twice: a freshly generated object replaces generated output
-            // that was fed back in as input. (Real duplicates are an error before render.)
-            let keep = indices.iter().copied().max().unwrap_or(indices[0]);
-            for &i in &indices {
-                if i != keep && entries[i].generated {
-                    dropped[i] = true;
-                }
+    let live: Vec<usize> = (0..entries.len()).filter(|&i| kept[i]).collect();
+
+    // Paths: `<dir>/<kind>-<name>.yaml`. Where two objects would share a path (compared without
+    // case, for case-insensitive filesystems), the group goes into the file name; where that
+    // is not enough (kinds that differ only in case), a short hash of the identity is added.
+    let stem = |e: &Entry, qualify: bool| {
+        let kind = if qualify && !e.group.is_empty() {
+            format!("{}.{}", e.kind, e.group)
+        } else {
+            e.kind.clone()
+        };
+        format!("{}/{}", e.dir, file_stem(&kind, &e.name))
+    };
+    let mut paths: HashMap<usize, String> =
+        live.iter().map(|&i| (i, stem(&entries[i], false))).collect();
+    for round in 0..2 {
+        let mut by_path: HashMap<String, Vec<usize>> = HashMap::new();
+        for &i in &live {
+            by_path.entry(paths[&i].to_lowercase()).or_default().push(i);
+        }
+        for indices in by_path.values().filter(|v| v.len() > 1) {
+            for &i in indices {
+                let e = &entries[i];
+                let path = if round == 0 {
+                    stem(e, true)
+                } else {
+                    let id = format!("{}/{}/{}/{}", e.group, e.kind, e.dir, e.name);
+                    format!(
+                        "{}-{}",
+                        stem(e, true),
+                        &generate::content_hash([(id.as_str(), &b""[..])])[..8]
+                    )
+                };
+                paths.insert(i, path);
             }
         }
-        for &i in &indices {
-            paths[i] = if indices.len() > 1 && groups.len() > 1 {
-                let e = &entries[i];
-                let qualified = if e.group.is_empty() {
-                    e.kind.clone()
-                } else {
-                    format!("{}.{}", e.kind, e.group)
-                };
-                format!("{}/{}.yaml", e.dir, file_stem(&qualified, &e.name))
-            } else {
-                format!("{path}.yaml")
-            };
-        }
     }
-    let mut objects: Vec<PlannedObject> = entries
+    let mut objects: Vec<PlannedObject> = live
         .iter()
-        .zip(paths)
-        .zip(dropped)
-        .filter(|(_, dropped)| !dropped)
-        .map(|((e, path), _)| PlannedObject { path, yaml: emit::to_yaml(&e.node) })
+        .map(|&i| PlannedObject {
+            path: format!("{}.yaml", paths[&i]),
+            yaml: emit::to_yaml(&entries[i].node),
+        })
         .collect();
     objects.sort_by(|a, b| a.path.cmp(&b.path));
-    objects.dedup_by(|a, b| a.path == b.path && a.yaml == b.yaml);
     Plan { objects, extra_files: BTreeMap::new() }
 }

@@ -98,6 +98,9 @@ pub fn project(
             injection.env.push((var.clone(), used.span));
         }
     }
+    if node.path(workload.pod_spec_path).and_then(Node::as_map).is_none() {
+        return; // no pod spec: reported by the checks; nothing is invented
+    }
     apply(object, workload.pod_spec_path, node, injection, diagnostics);
     if !hashes.is_empty() {
         let hash = super::generate::content_hash(hashes.iter().map(|h| ("", h.as_bytes())));
