@@ -59,6 +59,9 @@ pub struct ConnectionSpec {
     /// Which workloads may use the connection; empty means any in the namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<Scope>>,
+    /// Pod annotations consumers get, merged in the order of use (Polyaxon semantics).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<BTreeMap<String, String>>,
 }
 
 fn free_form_object(_: &mut schemars::SchemaGenerator) -> schemars::Schema {

@@ -294,11 +294,14 @@ mod tests {
         write_output(&out, &files(&[("a.yaml", "old")])).unwrap();
         // `x` is written as a file, then `x/y.yaml` needs it to be a folder: the write fails
         // after some files are already in the temporary folder.
-        let err = write_output(&out, &files(&[("a.yaml", "new"), ("x", "file"), ("x/y.yaml", "z")])).unwrap_err();
+        let err =
+            write_output(&out, &files(&[("a.yaml", "new"), ("x", "file"), ("x/y.yaml", "z")]))
+                .unwrap_err();
         assert!(matches!(err, WriteError::Io { .. }), "{err}");
         assert_eq!(fs::read_to_string(out.join("a.yaml")).unwrap(), "old");
         assert!(!out.join("x").exists());
-        let leftovers: Vec<_> = fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let leftovers: Vec<_> =
+            fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(leftovers, vec![std::ffi::OsString::from("rendered")]);
     }
 

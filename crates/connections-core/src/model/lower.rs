@@ -411,10 +411,12 @@ impl Lowerer<'_, '_> {
             ("kubedirector.hpe.com", "KubeDirectorCluster") => {
                 Body::KubeDirectorCluster(self.kubedirector(root, from, ns))
             }
-            ("management.loft.sh", "ClusterConnect") => Body::ClusterConnect,
+            ("management.loft.sh", "ClusterConnect") => {
+                Body::ClusterConnect(self.cluster_connect(root))
+            }
             ("management.loft.sh" | "storage.loft.sh", "Cluster") => {
                 self.loft_cluster(root, from);
-                Body::Other
+                Body::LoftCluster
             }
             _ => match pod_paths(group, kind) {
                 Some((spec_path, meta_path)) => {
@@ -1041,6 +1043,25 @@ impl Lowerer<'_, '_> {
             }
         }
         out
+    }
+
+    fn cluster_connect(&mut self, root: &Node) -> LoftConnect {
+        let spec = self.fields.map(root, "spec", "");
+        let Some(spec) = spec else {
+            return LoftConnect { config: None, admin_user: None, template: None };
+        };
+        self.unknown_fields(spec, "spec", &["config", "adminUser", "clusterTemplate"]);
+        if let Some(config) = spec.get("config") {
+            self.model.secret_spans.push(config.span);
+        }
+        self.fields.redact = true;
+        let config = self.fields.string(spec, "config", "spec");
+        self.fields.redact = false;
+        LoftConnect {
+            config,
+            admin_user: self.fields.string(spec, "adminUser", "spec"),
+            template: self.fields.map(spec, "clusterTemplate", "spec").cloned(),
+        }
     }
 
     fn loft_cluster(&mut self, root: &Node, from: Referrer) {

@@ -107,14 +107,28 @@ pub enum Body {
     ConnectionType(ConnectionTypeModel),
     /// A KubeDirectorCluster.
     KubeDirectorCluster(KubeDirectorConnections),
-    /// Loft `ClusterConnect`: create-only, an input only.
-    ClusterConnect,
+    /// Loft `ClusterConnect`: create-only, so it is converted into a `Cluster` and its
+    /// kubeconfig Secret.
+    ClusterConnect(LoftConnect),
+    /// A Loft `Cluster` (`management.loft.sh` or `storage.loft.sh`).
+    LoftCluster,
     /// A workload with a pod template.
     Workload(WorkloadModel),
     /// Build configuration (kustomize `Kustomization`, kpt `Kptfile`, `config.kubernetes.io/local-config`): read, not rendered.
     LocalConfig,
     /// Anything else: passed through.
     Other,
+}
+
+/// A Loft `ClusterConnect`.
+#[derive(Clone, Debug)]
+pub struct LoftConnect {
+    /// `spec.config`: a kubeconfig as YAML text.
+    pub config: Option<Spanned<String>>,
+    /// `spec.adminUser`.
+    pub admin_user: Option<Spanned<String>>,
+    /// `spec.clusterTemplate`, as written.
+    pub template: Option<Node>,
 }
 
 /// Which flavour of a shared shape an object is.

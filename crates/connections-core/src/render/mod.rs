@@ -10,6 +10,7 @@ pub mod configmeta;
 pub mod emit;
 pub mod generate;
 pub mod gojson;
+pub mod loft;
 pub mod project;
 
 use crate::diagnostic::Diagnostic;
@@ -103,7 +104,7 @@ pub fn render(model: &Model) -> (Plan, Vec<Diagnostic>) {
     }
     let mut entries = Vec::with_capacity(model.objects.len() + settings.len());
     for (i, object) in model.objects.iter().enumerate() {
-        if matches!(object.body, Body::LocalConfig | Body::ClusterConnect) {
+        if matches!(object.body, Body::LocalConfig | Body::ClusterConnect(_)) {
             continue;
         }
         let mut node = object.root.clone();
@@ -116,6 +117,38 @@ pub fn render(model: &Model) -> (Plan, Vec<Diagnostic>) {
         let generated =
             object.root.path(&["metadata", "annotations", generate::GENERATED_FROM]).is_some();
         entries.push(entry(object, node, generated));
+    }
+    for object in &model.objects {
+        if let Body::ClusterConnect(connect) = &object.body
+            && let Some((cluster, secret)) = loft::convert(object, connect)
+        {
+            for (node, dir, group, kind, name) in [
+                (
+                    cluster,
+                    CLUSTER_DIR.to_string(),
+                    "storage.loft.sh",
+                    "Cluster",
+                    object.name.value.clone(),
+                ),
+                (
+                    secret,
+                    loft::SECRET_NAMESPACE.to_string(),
+                    "",
+                    "Secret",
+                    loft::secret_name(&object.name.value),
+                ),
+            ] {
+                entries.push(Entry {
+                    dir,
+                    kind: kind.into(),
+                    group: group.into(),
+                    name,
+                    node,
+                    generated: true,
+                    fresh: true,
+                });
+            }
+        }
     }
     for (&i, cm) in &settings {
         let object = &model.objects[i];

@@ -18,7 +18,11 @@
 use super::generate::SettingsConfigMap;
 use crate::checks::Check;
 use crate::diagnostic::Diagnostic;
-use crate::model::{Body, ConnectionModel, CredentialValue, Model, ResourceModel, USE_ANNOTATION};
+use crate::model::Flavour;
+use crate::model::{
+    Body, ConnectionModel, CredentialValue, Model, ResourceModel, USE_ANNOTATION, UsableConnection,
+    polyaxon,
+};
 use crate::rules;
 use crate::source::Span;
 use crate::syntax::Node;
@@ -57,6 +61,9 @@ pub fn project(
 ) {
     let object = &model.objects[index];
     let Body::Workload(workload) = &object.body else { return };
+    if node.path(workload.pod_spec_path).and_then(Node::as_map).is_none() {
+        return; // no pod spec: reported by the checks; nothing is invented
+    }
     let mut injection = Injection {
         volumes: Vec::new(),
         mounts: Vec::new(),
@@ -66,9 +73,13 @@ pub fn project(
     let mut seen_secrets = HashSet::new();
     let mut seen_configmaps = HashSet::new();
     let mut hashes = Vec::new();
+    let mut annotations: Vec<(String, String)> = Vec::new();
+    let mut catalog = Vec::new();
     for used in &workload.uses {
-        let Some(c) = model.connection(object.namespace_str(), &used.value) else { continue };
-        let Body::Connection(connection) = &model.objects[c].body else { continue };
+        let Some(usable) = model.usable_connection(object.namespace_str(), &used.value) else {
+            continue;
+        };
+        let Some(connection) = model.connection_model(usable) else { continue };
         let prefix = env_prefix(&used.value);
         if let Some(secret) = &connection.secret
             && seen_secrets.insert(secret.name.value.clone())
@@ -80,8 +91,13 @@ pub fn project(
         {
             resource(&mut injection, cm, false, used.span, diagnostics);
         }
-        let env_names = type_env_names(model, c, connection);
-        if let Some(generated) = settings.get(&c) {
+        let env_names = match usable {
+            UsableConnection::Object(c) => type_env_names(model, c, connection),
+            UsableConnection::Polyaxon(..) => BTreeMap::new(),
+        };
+        if let UsableConnection::Object(c) = usable
+            && let Some(generated) = settings.get(&c)
+        {
             hashes.push(format!("{}={}", used.value, generated.hash));
             for key in generated.data.keys() {
                 let name = env_names
@@ -94,35 +110,128 @@ pub fn project(
             }
         }
         credentials(connection, &env_names, &prefix, used.span, &mut injection);
+        // Polyaxon's own behaviour for its kinds; a KubeETL type named like one is not one.
+        if let Some(kind) = &connection.type_name
+            && polyaxon::is_kind(&kind.value)
+            && connection.flavour != Flavour::KubeEtl
+        {
+            mount_kind(
+                &mut injection,
+                &used.value,
+                &kind.value,
+                connection,
+                used.span,
+                diagnostics,
+            );
+            catalog.push(polyaxon::catalog_entry(&used.value, connection));
+        }
         for var in &connection.env {
             injection.env.push((var.clone(), used.span));
         }
+        annotations
+            .extend(connection.annotations.iter().map(|(k, v)| (k.value.clone(), v.value.clone())));
     }
-    if node.path(workload.pod_spec_path).and_then(Node::as_map).is_none() {
-        return; // no pod spec: reported by the checks; nothing is invented
+    if !catalog.is_empty() {
+        let value = serde_json::json!({ "connections": catalog }).to_string();
+        let var =
+            Node::map_of([("name", Node::string(CATALOG_ENV)), ("value", Node::string(value))]);
+        injection.env.insert(0, (var, Span::SYNTHETIC));
     }
     apply(object, workload.pod_spec_path, node, injection, diagnostics);
     if !hashes.is_empty() {
         let hash = super::generate::content_hash(hashes.iter().map(|h| ("", h.as_bytes())));
-        // A pod template without metadata gets it first, where people expect to read it.
-        if let Some((last, parent_path)) = workload.pod_metadata_path.split_last()
-            && let Some(parent) = node.path_mut(parent_path)
-            && parent.get(last).is_none()
-            && let Some(entries) = parent.as_map_mut()
-        {
-            entries.insert(0, (Node::string(*last), Node::map(Vec::new())));
-        }
-        let mut meta = node;
-        for key in workload.pod_metadata_path {
-            match meta.map_at(key) {
-                Some(next) => meta = next,
-                None => return,
-            }
-        }
-        if let Some(annotations) = meta.map_at("annotations") {
-            annotations.set(CONFIG_HASH, Node::string(hash));
+        annotations.push((CONFIG_HASH.to_string(), hash));
+    }
+    if annotations.is_empty() {
+        return;
+    }
+    // A pod template without metadata gets it first, where people expect to read it.
+    if let Some((last, parent_path)) = workload.pod_metadata_path.split_last()
+        && let Some(parent) = node.path_mut(parent_path)
+        && parent.get(last).is_none()
+        && let Some(entries) = parent.as_map_mut()
+    {
+        entries.insert(0, (Node::string(*last), Node::map(Vec::new())));
+    }
+    let mut meta = node;
+    for key in workload.pod_metadata_path {
+        match meta.map_at(key) {
+            Some(next) => meta = next,
+            None => return,
         }
     }
+    if let Some(target) = meta.map_at("annotations") {
+        // Later connections override earlier ones, as Polyaxon merges them; the workload's own
+        // annotations are kept (the config hash is ours to set).
+        let own: HashSet<String> = target
+            .as_map()
+            .unwrap_or(&[])
+            .iter()
+            .map(|(k, _)| k.key_text())
+            .filter(|k| k != CONFIG_HASH)
+            .collect();
+        for (key, value) in annotations {
+            if !own.contains(&key) {
+                target.set(&key, Node::string(value));
+            }
+        }
+    }
+}
+
+/// The env var through which Polyaxon hands a pod its connections.
+pub const CATALOG_ENV: &str = "POLYAXON_CONNECTIONS_CATALOG";
+
+/// `volume_claim` and `host_path` connections become a volume named after the connection,
+/// mounted at the schema's `mountPath` (Polyaxon's converter).
+fn mount_kind(
+    injection: &mut Injection,
+    name: &str,
+    kind: &str,
+    connection: &ConnectionModel,
+    used_at: Span,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let setting =
+        |key: &str| connection.schema.iter().find(|(k, _)| k.value == key).map(|(_, v)| v);
+    let text = |key: &str| setting(key).and_then(Node::as_str).map(str::to_string);
+    let read_only = setting("readOnly").and_then(|v| v.as_scalar()).map(|s| s.resolve())
+        == Some(crate::syntax::Resolved::Bool(true));
+    let source = match kind {
+        "volume_claim" => text("volumeClaim").map(|claim| {
+            let mut pvc = vec![("claimName", Node::string(claim))];
+            if read_only {
+                pvc.push(("readOnly", Node::bool(true)));
+            }
+            ("persistentVolumeClaim", Node::map_of(pvc))
+        }),
+        "host_path" => {
+            text("hostPath").map(|path| ("hostPath", Node::map_of([("path", Node::string(path))])))
+        }
+        _ => return,
+    };
+    let (Some((source_key, source)), Some(mount_path)) = (source, text("mountPath")) else {
+        return;
+    };
+    if let Err(reason) = rules::dns1123_label(name) {
+        diagnostics.push(
+            Diagnostic::new(
+                Check::InvalidVolumeName,
+                used_at,
+                format!("{kind} connection `{name}` becomes a volume named `{name}`, and a volume name {reason}"),
+            )
+            .label("not a valid volume name")
+            .help("rename the connection without dots or upper case"),
+        );
+        return;
+    }
+    injection
+        .volumes
+        .push((Node::map_of([("name", Node::string(name)), (source_key, source)]), used_at));
+    let mut mount = vec![("name", Node::string(name)), ("mountPath", Node::string(mount_path))];
+    if read_only {
+        mount.push(("readOnly", Node::bool(true)));
+    }
+    injection.mounts.push((Node::map_of(mount), used_at));
 }
 
 fn key_env(name: &str, ref_kind: &str, object: &str, key: &str) -> Node {
@@ -259,7 +368,15 @@ fn credentials(
             Some(CredentialValue::ConfigMapKey { name, key }) => {
                 key_env(&env_name, "configMapKeyRef", &name.value, &key.value)
             }
-            // Inline values live in the generated ConfigMap and arrive with it.
+            // KubeETL has no generated ConfigMap: its (non-sensitive) inline values are set
+            // directly, as its injector does.
+            Some(CredentialValue::Inline(value)) if connection.flavour == Flavour::KubeEtl => {
+                Node::map_of([
+                    ("name", Node::string(env_name)),
+                    ("value", Node::string(value.value.clone())),
+                ])
+            }
+            // Our inline values live in the generated ConfigMap and arrive with it.
             _ => continue,
         };
         injection.env.push((var, used_at));

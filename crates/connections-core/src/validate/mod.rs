@@ -7,11 +7,18 @@ use crate::checks::Check;
 use crate::diagnostic::Diagnostic;
 use crate::model::fields::join;
 use crate::model::{
-    Body, ConnectionModel, CredentialValue, Flavour, Model, Reference, Referrer, SecretKeys,
-    TargetKind, polyaxon,
+    Body, ConnectionModel, ConnectionTypeModel, CredentialValue, Flavour, Model, Reference,
+    Referrer, SecretKeys, TargetKind, UsableConnection, polyaxon,
 };
 use crate::source::Span;
 use crate::suggest::closest;
+
+mod connections;
+mod kubedirector;
+pub mod loft;
+
+use connections::{connection_checks, connection_type_checks, polyaxon_checks, scope_check};
+use kubedirector::{kubedirector_checks, kubedirector_dangling};
 use std::collections::{BTreeMap, HashSet};
 
 /// What a reference may also be satisfied by, outside the repository.
@@ -76,9 +83,48 @@ pub fn check(model: &Model, external: &dyn ExternalObjects) -> Vec<Diagnostic> {
         match &object.body {
             Body::Connection(connection) => connection_checks(model, i, connection, &mut out),
             Body::KubeDirectorCluster(_) => kubedirector_checks(model, i, &mut out),
+            Body::ConnectionType(connection_type) => {
+                connection_type_checks(connection_type, &mut out)
+            }
+            Body::ClusterConnect(connect) => {
+                loft::cluster_connect_checks(model, i, connect, &mut out);
+                if let Some(existing) = model.objects.iter().find(|o| {
+                    matches!(o.body, Body::LoftCluster)
+                        && o.group == "storage.loft.sh"
+                        && o.name.value == object.name.value
+                }) {
+                    out.push(
+                        Diagnostic::new(
+                            Check::DuplicateObject,
+                            existing.name.span,
+                            format!("Cluster `{}` is generated from ClusterConnect `{}`, but the repository declares it too", existing.name.value, object.name.value),
+                        )
+                        .path("metadata.name")
+                        .label("clashes with a generated Cluster")
+                        .related(object.name.span, "the ClusterConnect")
+                        .help("keep one: the ClusterConnect (converted by render) or the Cluster"),
+                    );
+                }
+                let secret = crate::render::loft::secret_name(&object.name.value);
+                if let Some(&existing) =
+                    model.secret_sources(crate::render::loft::SECRET_NAMESPACE, &secret).first()
+                {
+                    out.push(
+                        Diagnostic::new(
+                            Check::DuplicateObject,
+                            model.objects[existing].name.span,
+                            format!("Secret `{secret}` in namespace `loft` is generated from ClusterConnect `{}`, but the repository declares it too", object.name.value),
+                        )
+                        .path("metadata.name")
+                        .label("clashes with a generated Secret")
+                        .related(object.name.span, "the ClusterConnect"),
+                    );
+                }
+            }
+            Body::LoftCluster => loft::loft_cluster_checks(model, i, &mut out),
             Body::Workload(workload) => {
                 for name in &workload.uses {
-                    match model.connection(object.namespace_str(), &name.value) {
+                    match model.usable_connection(object.namespace_str(), &name.value) {
                         None => out.push(
                             Diagnostic::new(
                                 Check::DanglingConnectionRef,
@@ -96,14 +142,19 @@ pub fn check(model: &Model, external: &dyn ExternalObjects) -> Vec<Diagnostic> {
                             .label("no such Connection")
                             .help(suggest(
                                 &name.value,
-                                model.objects.iter().filter(|o| {
-                                    matches!(&o.body, Body::Connection(c) if c.flavour == Flavour::Ours)
-                                        && o.namespace_str() == object.namespace_str()
-                                }).map(|o| o.name.value.as_str()),
+                                model
+                                    .objects
+                                    .iter()
+                                    .filter(|o| {
+                                        matches!(&o.body, Body::Connection(_))
+                                            && o.namespace_str() == object.namespace_str()
+                                    })
+                                    .map(|o| o.name.value.as_str()),
                                 "Connection",
                             )),
                         ),
-                        Some(c) => scope_check(model, i, c, name.span, &mut out),
+                        Some(UsableConnection::Object(c)) => scope_check(model, i, c, name.span, &mut out),
+                        Some(UsableConnection::Polyaxon(..)) => {}
                     }
                 }
             }
@@ -386,103 +437,6 @@ fn generated_settings(
     crate::render::generate::settings_configmap(model, index)
 }
 
-fn kubedirector_dangling(r: &Reference, who: &str, kind: &str, help: String) -> Diagnostic {
-    Diagnostic::new(
-        Check::DanglingKubedirectorConnection,
-        r.name.span,
-        format!(
-            "{who} connects {kind} `{}`, which is not declared in namespace `{}`; KubeDirector would leave it out of configmeta without a word",
-            r.name.value, r.namespace
-        ),
-    )
-    .path(&r.path)
-    .label(format!("no such {kind}"))
-    .help(help)
-}
-
-/// Labels KubeDirector needs, and what the rendered configmeta cannot know.
-fn kubedirector_checks(model: &Model, index: usize, out: &mut Vec<Diagnostic>) {
-    use crate::render::configmeta::{
-        CM_TYPE_LABEL, SECRET_TYPE_LABEL, secret_labels, secret_metadata_path, string_map,
-    };
-    let object = &model.objects[index];
-    let Body::KubeDirectorCluster(spec) = &object.body else { return };
-    let ns = object.namespace_str();
-    for (i, name) in spec.configmaps.iter().enumerate() {
-        let Some(cm) = model.configmap(ns, &name.value) else { continue };
-        let cm = &model.objects[cm];
-        if !string_map(&cm.root, &["metadata", "labels"]).contains_key(CM_TYPE_LABEL) {
-            out.push(
-                Diagnostic::new(
-                    Check::UnlabelledKubedirectorConfigmap,
-                    name.span,
-                    format!(
-                        "ConfigMap `{}` has no label `{CM_TYPE_LABEL}`, so KubeDirector leaves it out of the configmeta of `{}` without a word",
-                        name.value, object.name.value
-                    ),
-                )
-                .path(format!("spec.connections.configmaps[{i}]"))
-                .label("will be skipped")
-                .related(cm.name.span, "the ConfigMap")
-                .help(format!("add `{CM_TYPE_LABEL}: <type>` to `metadata.labels` of ConfigMap `{}`", name.value)),
-            );
-        }
-    }
-    for (i, name) in spec.secrets.iter().enumerate() {
-        let Some(&source) = model.secret_sources(ns, &name.value).first() else { continue };
-        let source = &model.objects[source];
-        if !secret_labels(source).contains_key(SECRET_TYPE_LABEL) {
-            let labels_at = secret_metadata_path(source).join(".");
-            out.push(
-                Diagnostic::new(
-                    Check::UnlabelledKubedirectorSecret,
-                    name.span,
-                    format!(
-                        "Secret `{}` will have no label `{SECRET_TYPE_LABEL}`, so KubeDirector leaves it out of the configmeta of `{}` without a word",
-                        name.value, object.name.value
-                    ),
-                )
-                .path(format!("spec.connections.secrets[{i}]"))
-                .label("will be skipped")
-                .related(source.name.span, format!("declared by this {}", source.kind.value))
-                .help(format!(
-                    "add `{SECRET_TYPE_LABEL}: <type>` to `{labels_at}.labels` of {} `{}`",
-                    source.kind.value, source.name.value
-                )),
-            );
-        } else if !matches!(source.body, Body::Secret(_)) {
-            out.push(
-                Diagnostic::new(
-                    Check::KubedirectorSecretValuesUnknown,
-                    name.span,
-                    format!(
-                        "the values of Secret `{}` are only known in the cluster ({} `{}`); the rendered configmeta of `{}` has `\"data\":null` for it",
-                        name.value, source.kind.value, source.name.value, object.name.value
-                    ),
-                )
-                .path(format!("spec.connections.secrets[{i}]"))
-                .label("values known only in the cluster"),
-            );
-        }
-    }
-    for (i, name) in spec.clusters.iter().enumerate() {
-        if model.kubedirector_cluster(ns, &name.value).is_some() {
-            out.push(
-                Diagnostic::new(
-                    Check::KubedirectorClusterFilledInCluster,
-                    name.span,
-                    format!(
-                        "the configmeta entry of connected cluster `{}` is built by KubeDirector in the cluster, from its pods and status; the rendered configmeta leaves it out",
-                        name.value
-                    ),
-                )
-                .path(format!("spec.connections.clusters[{i}]"))
-                .label("filled in the cluster"),
-            );
-        }
-    }
-}
-
 fn missing_keys<'k>(
     r: &Reference,
     who: &str,
@@ -558,255 +512,5 @@ fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>, kind: &str
             "declare it in the same namespace as a Secret, a SealedSecret or an ExternalSecret, or fix the name".to_string()
         }
         None => format!("declare the {kind} in the same namespace, or fix the name"),
-    }
-}
-
-fn connection_checks(
-    model: &Model,
-    i: usize,
-    connection: &ConnectionModel,
-    out: &mut Vec<Diagnostic>,
-) {
-    let object = &model.objects[i];
-    let ns = object.namespace_str();
-    let connection_type = connection
-        .type_name
-        .as_ref()
-        .and_then(|t| model.connection_type(connection.flavour, ns, &t.value));
-    match (&connection.type_name, connection.flavour) {
-        (None, Flavour::Ours) => out.push(
-            Diagnostic::new(Check::InvalidConnection, object.name.span, format!("Connection `{}` has no `spec.type`", object.name.value))
-                .path("spec.type")
-                .label("no type")
-                .help("set `spec.type` to a Polyaxon kind (postgres, s3, git, registry, ...), `Opaque`, or a ConnectionType name"),
-        ),
-        (Some(t), Flavour::Ours) if !is_builtin_type(&t.value) && connection_type.is_none() => out.push(
-            Diagnostic::new(
-                Check::InvalidConnection,
-                t.span,
-                format!("unknown connection type `{}`: not a Polyaxon kind, not `Opaque`, and no ConnectionType `{}` in namespace `{ns}`", t.value, t.value),
-            )
-            .path("spec.type")
-            .label("unknown type")
-            .help(match closest(&t.value, polyaxon::KINDS.iter().copied()) {
-                Some(k) => format!("did you mean `{k}`?"),
-                None => "declare a ConnectionType of that name, or use a Polyaxon kind".to_string(),
-            }),
-        ),
-        (Some(t), Flavour::KubeEtl) if connection_type.is_none() => out.push(
-            Diagnostic::new(Check::InvalidConnection, t.span, format!("Unknown ConnectionType: {}", t.value))
-                .path("spec.type")
-                .label("no ConnectionType of this name in the namespace")
-                .help("KubeETL looks the type up by name in the Connection's namespace"),
-        ),
-        _ => {}
-    }
-    let type_fields: BTreeMap<&str, bool> = connection_type
-        .and_then(|t| match &model.objects[t].body {
-            Body::ConnectionType(t) => {
-                Some(t.fields.iter().map(|f| (f.name.value.as_str(), f.sensitive)).collect())
-            }
-            _ => None,
-        })
-        .unwrap_or_default();
-    for credential in &connection.credentials {
-        let sensitive =
-            type_fields.get(credential.name.value.as_str()).copied().unwrap_or_else(|| {
-                connection_type.is_none() && is_sensitive_name(&credential.name.value)
-            });
-        let inline_span = match &credential.value {
-            Some(CredentialValue::Inline(v)) => Some(v.span),
-            Some(CredentialValue::ConfigMapKey { name, .. }) => Some(name.span),
-            _ => None,
-        };
-        if sensitive && let Some(span) = inline_span {
-            let how = if matches!(credential.value, Some(CredentialValue::Inline(_))) {
-                "inline"
-            } else {
-                "from a ConfigMap"
-            };
-            out.push(
-                Diagnostic::new(
-                    Check::InlineSensitiveCredential,
-                    span,
-                    format!(
-                        "spec.credentials.{}: Field is sensitive, only SecretKeyRef is allowed (it is set {how})",
-                        credential.name.value
-                    ),
-                )
-                .path(&credential.path)
-                .label("sensitive value outside a Secret")
-                .help("use `valueFrom: {secretKeyRef: {name: ..., key: ...}}`; the Secret can be a SealedSecret or an ExternalSecret"),
-            );
-        }
-        if credential.value.is_none() && !credential.written {
-            out.push(
-                Diagnostic::new(
-                    Check::InvalidConnection,
-                    credential.name.span,
-                    format!(
-                        "credential `{}` sets neither `value` nor `valueFrom`",
-                        credential.name.value
-                    ),
-                )
-                .path(&credential.path)
-                .label("empty credential"),
-            );
-        }
-    }
-    if connection.flavour == Flavour::Ours {
-        generated_key_conflicts(object.name.value.as_str(), connection, out);
-        let generated = crate::render::generate::settings_configmap_name(&object.name.value);
-        if let Err(reason) = crate::rules::dns1123_subdomain(&generated) {
-            out.push(
-                Diagnostic::new(
-                    Check::InvalidName,
-                    object.name.span,
-                    format!("the generated ConfigMap name `{generated}` {reason}"),
-                )
-                .path("metadata.name")
-                .label("name too long for the generated ConfigMap")
-                .help("shorten the Connection's name"),
-            );
-        }
-        if let Some(cm) = model.configmap(ns, &generated)
-            && model.objects[cm]
-                .root
-                .path(&["metadata", "annotations", crate::render::generate::GENERATED_FROM])
-                .is_none()
-        {
-            out.push(
-                Diagnostic::new(
-                    Check::DuplicateObject,
-                    model.objects[cm].name.span,
-                    format!("ConfigMap `{generated}` is generated for Connection `{}`, but the repository declares it too", object.name.value),
-                )
-                .path("metadata.name")
-                .label("clashes with a generated ConfigMap")
-                .related(object.name.span, "the Connection")
-                .help("rename this ConfigMap: render writes `<connection>-connection` itself"),
-            );
-        }
-    }
-}
-
-/// Keys of the generated `<connection>-connection` ConfigMap must be unique and valid.
-fn generated_key_conflicts(name: &str, connection: &ConnectionModel, out: &mut Vec<Diagnostic>) {
-    let mut seen: BTreeMap<String, Span> = BTreeMap::new();
-    for reserved in ["type", "provider"] {
-        seen.insert(reserved.to_string(), Span::SYNTHETIC);
-    }
-    let inline = connection.credentials.iter().filter_map(|c| match &c.value {
-        Some(CredentialValue::Inline(_)) => Some((&c.name, c.path.clone())),
-        _ => None,
-    });
-    let schema = connection.schema.iter().map(|(k, _)| (k, join("spec.schema", &k.value)));
-    for (key, path) in schema.chain(inline) {
-        if let Err(reason) = crate::rules::data_key(&key.value) {
-            out.push(
-                Diagnostic::new(
-                    Check::InvalidConnection,
-                    key.span,
-                    format!("setting `{}` cannot be a key of the generated ConfigMap `{name}-connection`: it {reason}", key.value),
-                )
-                .path(&path)
-                .label("invalid key"),
-            );
-            continue;
-        }
-        if let Some(first) = seen.insert(key.value.clone(), key.span) {
-            let mut d = Diagnostic::new(
-                Check::InvalidConnection,
-                key.span,
-                format!("setting `{}` would be written twice into the generated ConfigMap `{name}-connection`", key.value),
-            )
-            .path(&path)
-            .label("duplicate setting");
-            d = if first.is_real() {
-                d.related(first, "first set here")
-            } else {
-                d.help(format!("`{}` is reserved for the connection's {}", key.value, key.value))
-            };
-            out.push(d);
-        }
-    }
-}
-
-fn scope_check(
-    model: &Model,
-    workload: usize,
-    connection: usize,
-    span: Span,
-    out: &mut Vec<Diagnostic>,
-) {
-    let Body::Connection(c) = &model.objects[connection].body else { return };
-    if c.scopes.is_empty() {
-        return;
-    }
-    let w = &model.objects[workload];
-    if c.scopes.iter().any(|(kind, name)| *kind == w.kind.value && *name == w.name.value) {
-        return;
-    }
-    let allowed: Vec<String> = c.scopes.iter().map(|(k, n)| format!("{k}/{n}")).collect();
-    out.push(
-        Diagnostic::new(
-            Check::ConnectionScopeViolation,
-            span,
-            format!(
-                "{} `{}` may not use connection `{}`: its scopes allow only {}",
-                w.kind.value,
-                w.name.value,
-                model.objects[connection].name.value,
-                allowed.join(", ")
-            ),
-        )
-        .path(format!("metadata.annotations.{}", crate::model::USE_ANNOTATION))
-        .label("outside the connection's scopes")
-        .related(model.objects[connection].name.span, "connection declared here")
-        .help(format!(
-            "add `{{kind: {}, name: {}}}` to the Connection's `spec.scopes`",
-            w.kind.value, w.name.value
-        )),
-    );
-}
-
-fn polyaxon_checks(model: &Model, out: &mut Vec<Diagnostic>) {
-    for config in &model.polyaxon {
-        let mut names: BTreeMap<&str, Span> = BTreeMap::new();
-        for connection in &config.connections {
-            if let Some(kind) = &connection.kind
-                && !polyaxon::is_kind(&kind.value)
-            {
-                out.push(
-                    Diagnostic::new(
-                        Check::InvalidConnection,
-                        kind.span,
-                        format!("Connection with kind {} is not supported.", kind.value),
-                    )
-                    .path(join(&connection.path, "kind"))
-                    .label("unknown Polyaxon kind")
-                    .help(
-                        match closest(&kind.value, polyaxon::KINDS.iter().copied()) {
-                            Some(k) => format!("did you mean `{k}`?"),
-                            None => format!("Polyaxon kinds are: {}", polyaxon::KINDS.join(", ")),
-                        },
-                    ),
-                );
-            }
-            if let Some(name) = &connection.name
-                && let Some(first) = names.insert(&name.value, name.span)
-            {
-                out.push(
-                    Diagnostic::new(
-                        Check::InvalidConnection,
-                        name.span,
-                        format!("A connection with name `{}` must be unique.", name.value),
-                    )
-                    .path(join(&connection.path, "name"))
-                    .label("duplicate name")
-                    .related(first, "first used here"),
-                );
-            }
-        }
     }
 }
