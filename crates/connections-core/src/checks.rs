@@ -285,6 +285,12 @@ checks! {
         example: "scopes: [{kind: Deployment, name: api}]   # used by CronJob report\n",
         fix: "Add the workload to the Connection's scopes, or use another Connection.",
     }
+    InvalidEnvName = "invalid-env-name", Error, {
+        summary: "An environment variable a connection would inject has a name the API server rejects: empty, with `=`, or with characters outside printable ASCII.",
+        why: "The pod spec is refused, so the workload is not applied.",
+        example: "fields:\n- {name: host, envName: \"DB=HOST\"}\n",
+        fix: "Use a name such as `DB_HOST` (letters, digits and `_` work everywhere).",
+    }
     InvalidVolumeName = "invalid-volume-name", Error, {
         summary: "A mounted Secret or ConfigMap would become a volume whose name is not a valid DNS-1123 label.",
         why: "Volumes are named after the Secret or ConfigMap (as Polyaxon does), and a volume name must be a DNS-1123 label: a Secret named `a.b` is valid, its volume is not.",

@@ -18,6 +18,7 @@ pub mod crd;
 pub mod diagnostic;
 pub mod model;
 pub mod parse;
+pub mod re2;
 pub mod render;
 pub mod rules;
 pub mod source;

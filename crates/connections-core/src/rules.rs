@@ -152,6 +152,21 @@ pub fn data_key(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// An environment variable name as the API server accepts it (`IsRelaxedEnvVarName`, the
+/// default since Kubernetes 1.32): non-empty, printable ASCII, no `=`.
+pub fn env_var_name(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if s.contains('=') {
+        return Err("may not contain '='".into());
+    }
+    if !s.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+        return Err("may contain only printable ASCII characters".into());
+    }
+    Ok(())
+}
+
 /// Go's `base64.StdEncoding` as the API server decodes Secret data: standard alphabet, padded;
 /// CR and LF inside are ignored.
 pub fn decode_secret_value(s: &str) -> Result<Vec<u8>, String> {
@@ -163,9 +178,12 @@ pub fn decode_secret_value(s: &str) -> Result<Vec<u8>, String> {
     } else {
         s
     };
-    base64::engine::general_purpose::STANDARD
-        .decode(input)
-        .map_err(|_| "is not standard padded base64".to_string())
+    // Go's decoder accepts non-zero trailing bits (`aGl=`); so does the API server.
+    const GO_STD: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+    );
+    GO_STD.decode(input).map_err(|_| "is not standard padded base64".to_string())
 }
 
 /// Kubernetes kinds that are cluster-scoped (not in a namespace), by `(group, kind)`.
@@ -250,6 +268,11 @@ mod tests {
         assert_eq!(decode_secret_value("aGk=").unwrap(), b"hi");
         assert_eq!(decode_secret_value("aG\nk=").unwrap(), b"hi");
         assert!(decode_secret_value("aGk").is_err());
+        assert_eq!(
+            decode_secret_value("aGl=").unwrap(),
+            b"hi",
+            "trailing bits are ignored, as in Go"
+        );
         assert!(decode_secret_value("a-_=").is_err());
         assert!(decode_secret_value("hunter2").is_err());
     }

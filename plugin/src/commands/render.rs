@@ -110,7 +110,17 @@ pub fn run(args: &RenderArgs) -> Result<Outcome, Failure> {
             }
             print_stderr(&format!("{line}\n"));
         }
-        None => print_stdout(&plan.stream())?,
+        None => {
+            print_stdout(&plan.stream())?;
+            if !plan.extra_files.is_empty() && reporting.format == crate::cli::OutputFormat::Human {
+                print_stderr(&format!(
+                    "{} KubeDirector configmeta file{} not part of the stream: `--out DIR` writes {}\n",
+                    plan.extra_files.len(),
+                    if plan.extra_files.len() == 1 { " is" } else { "s are" },
+                    if plan.extra_files.len() == 1 { "it" } else { "them" }
+                ));
+            }
+        }
     }
     Ok(Outcome::Success)
 }

@@ -76,7 +76,15 @@ pub(crate) fn resource(node: &Node, path: &str, fields: &mut Fields<'_>) -> Opti
     let name = fields.string(node, "name", path);
     let mount_path = fields.string(node, "mountPath", path);
     let items = fields.string_list(node, "items", path);
-    let default_mode = fields.integer(node, "defaultMode", path).map(|m| m.value);
+    // Polyaxon types `defaultMode` as a string ("0600", octal as file modes are written).
+    let as_string = node.get("defaultMode").and_then(Node::as_str);
+    let default_mode = match as_string {
+        Some(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+            let radix = if text.len() > 1 && text.starts_with('0') { 8 } else { 10 };
+            i64::from_str_radix(text, radix).ok()
+        }
+        _ => fields.integer(node, "defaultMode", path).map(|m| m.value),
+    };
     match name {
         Some(name) => {
             Some(ResourceModel { name, mount_path, items, default_mode, path: path.to_string() })
@@ -455,9 +463,13 @@ impl Lowerer<'_, '_> {
             ..SecretData::default()
         };
         let mut plaintext_span = None;
-        for key in ["data", "stringData"] {
-            if let Some(entries) = root.get(key).and_then(Node::as_map) {
-                self.model.secret_spans.extend(entries.iter().map(|(_, v)| v.span));
+        // Everything but the object's identity may hold a value (even a misspelt `strinData`).
+        for (key, value) in root.as_map().unwrap_or(&[]) {
+            if !matches!(
+                key.key_text().as_str(),
+                "apiVersion" | "kind" | "metadata" | "type" | "immutable"
+            ) {
+                self.mask_scalars(value);
             }
         }
         if let Some(data) = self.fields.map(root, "data", "") {
@@ -839,13 +851,17 @@ impl Lowerer<'_, '_> {
                 let name = Spanned::new(key.key_text(), key.span);
                 let path = join("spec.credentials", &name.value);
                 self.fields.redact = true;
-                if let Some(inline) = value.get("value") {
-                    self.model.secret_spans.push(inline.span);
+                for (k, v) in value.as_map().unwrap_or(&[]) {
+                    if k.key_text() != "valueFrom" {
+                        self.mask_scalars(v);
+                    }
                 }
                 let credential = self.credential(value, &path, from, ns);
                 self.fields.redact = false;
-                let written = value.get("value").is_some_and(|v| !v.is_null())
-                    || value.get("valueFrom").is_some();
+                // An empty `value` counts as unset, as KubeETL resolves it.
+                let written =
+                    value.get("value").is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
+                        || value.get("valueFrom").is_some();
                 model.credentials.push(CredentialModel { name, value: credential, path, written });
             }
         }
@@ -1045,14 +1061,26 @@ impl Lowerer<'_, '_> {
         out
     }
 
+    /// Records every scalar value under `node` as a secret span, for reporters to mask.
+    fn mask_scalars(&mut self, node: &Node) {
+        match &node.value {
+            NodeValue::Scalar(_) => self.model.secret_spans.push(node.span),
+            NodeValue::Seq(items) => items.iter().for_each(|i| self.mask_scalars(i)),
+            NodeValue::Map(entries) => entries.iter().for_each(|(_, v)| self.mask_scalars(v)),
+        }
+    }
+
     fn cluster_connect(&mut self, root: &Node) -> LoftConnect {
         let spec = self.fields.map(root, "spec", "");
         let Some(spec) = spec else {
             return LoftConnect { config: None, admin_user: None, template: None };
         };
         self.unknown_fields(spec, "spec", &["config", "adminUser", "clusterTemplate"]);
-        if let Some(config) = spec.get("config") {
-            self.model.secret_spans.push(config.span);
+        // The kubeconfig, and anything else under `spec` (a misspelt `confg`), may be a credential.
+        for (key, value) in spec.as_map().unwrap_or(&[]) {
+            if !matches!(key.key_text().as_str(), "adminUser" | "clusterTemplate") {
+                self.mask_scalars(value);
+            }
         }
         self.fields.redact = true;
         let config = self.fields.string(spec, "config", "spec");

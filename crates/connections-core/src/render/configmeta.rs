@@ -169,6 +169,45 @@ pub fn configmeta(model: &Model, index: usize) -> String {
     out
 }
 
+/// Annotation on a rendered KubeDirectorCluster with its connections hash.
+pub const CONNECTIONS_HASH: &str = "connections.dev/connections-hash";
+
+/// The connections hash of KubeDirectorCluster `index`, built like KubeDirector's
+/// `calcConnectionsHash` (formats.md §1.3): in spec order, each connected cluster's name and
+/// state, then each ConfigMap's and each Secret's name and state, empty for a missing one.
+/// Offline there is no `resourceVersion` or `specGenerationToProcess`, so the state is a digest
+/// of the object as the repository declares it; the hash changes exactly when a connected
+/// object does, which is what makes KubeDirector push `--reconnect` to the members.
+pub fn connections_hash(model: &Model, index: usize) -> String {
+    let object = &model.objects[index];
+    let Body::KubeDirectorCluster(spec) = &object.body else { return String::new() };
+    let ns = object.namespace_str();
+    let digest = |o: usize| {
+        let json = crate::render::emit::node_to_json(&model.objects[o].root).to_string();
+        super::generate::content_hash([("", json.as_bytes())])
+    };
+    let mut text = String::new();
+    for name in &spec.clusters {
+        text.push_str(&name.value);
+        if let Some(c) = model.kubedirector_cluster(ns, &name.value) {
+            text.push_str(&digest(c));
+        }
+    }
+    for name in &spec.configmaps {
+        text.push_str(&name.value);
+        if let Some(c) = model.configmap(ns, &name.value) {
+            text.push_str(&digest(c));
+        }
+    }
+    for name in &spec.secrets {
+        text.push_str(&name.value);
+        if let Some(&s) = model.secret_sources(ns, &name.value).first() {
+            text.push_str(&digest(s));
+        }
+    }
+    super::generate::content_hash([("", text.as_bytes())])
+}
+
 /// `configmeta/<namespace>/<cluster>.json`.
 pub fn path(object: &Object) -> String {
     format!("configmeta/{}/{}.json", object.namespace_str(), object.name.value)

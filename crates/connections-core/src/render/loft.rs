@@ -58,7 +58,8 @@ pub fn convert(object: &Object, connect: &LoftConnect) -> Option<(Node, Node)> {
             ("key", Node::string(SECRET_KEY)),
         ]),
     );
-    if let Some(admin) = &connect.admin_user {
+    // loftctl sends an empty adminUser when logged in as a team: that is no admin user.
+    if let Some(admin) = connect.admin_user.as_ref().filter(|a| !a.value.is_empty()) {
         if spec.get("owner").is_none_or(Node::is_null) {
             spec.set("owner", Node::map_of([("user", Node::string(admin.value.clone()))]));
         }

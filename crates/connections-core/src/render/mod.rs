@@ -114,6 +114,16 @@ pub fn render(model: &Model) -> (Plan, Vec<Diagnostic>) {
         {
             project::project(model, i, &mut node, &settings, &mut diagnostics);
         }
+        if let Body::KubeDirectorCluster(kd) = &object.body
+            && !(kd.clusters.is_empty() && kd.configmaps.is_empty() && kd.secrets.is_empty())
+            && let Some(metadata) = node.get_mut("metadata")
+            && let Some(annotations) = metadata.map_at("annotations")
+        {
+            annotations.set(
+                configmeta::CONNECTIONS_HASH,
+                Node::string(configmeta::connections_hash(model, i)),
+            );
+        }
         let generated =
             object.root.path(&["metadata", "annotations", generate::GENERATED_FROM]).is_some();
         entries.push(entry(object, node, generated));
@@ -227,15 +237,22 @@ fn file_stem(kind: &str, name: &str) -> String {
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
         && !name.starts_with('.');
     let kind = kind.to_ascii_lowercase();
-    if safe {
+    // A file name may have at most 255 bytes; names may have 253. Long ones are cut and get a
+    // hash, so that they stay unique.
+    const MAX_STEM: usize = 255 - ".yaml".len() - 9;
+    if safe && kind.len() + 1 + name.len() <= MAX_STEM {
         format!("{kind}-{name}")
+    } else if safe {
+        let keep = MAX_STEM.saturating_sub(kind.len() + 1).min(name.len());
+        let hash = generate::content_hash([(name, name.as_bytes())]);
+        format!("{kind}-{}-{}", &name[..keep], &hash[..8])
     } else {
         let cleaned: String =
             name.chars()
                 .map(|c| {
                     if c.is_ascii_alphanumeric() || c == '-' { c.to_ascii_lowercase() } else { '_' }
                 })
-                .take(100)
+                .take(200)
                 .collect();
         let hash = generate::content_hash([(name, name.as_bytes())]);
         format!("{kind}-{cleaned}-{}", &hash[..8])

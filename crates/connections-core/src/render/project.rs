@@ -44,11 +44,32 @@ pub fn env_prefix(name: &str) -> String {
     out
 }
 
+/// What gets injected, gathered per kind so that the final order is Polyaxon's: the catalog,
+/// every connection's own `env`, Secret item vars, ConfigMap item vars (then our settings and
+/// credentials); `envFrom` Secrets before ConfigMaps.
+#[derive(Default)]
 struct Injection {
     volumes: Vec<(Node, Span)>,
     mounts: Vec<(Node, Span)>,
+    connection_env: Vec<(Node, Span)>,
+    secret_env: Vec<(Node, Span)>,
+    configmap_env: Vec<(Node, Span)>,
     env: Vec<(Node, Span)>,
-    env_from: Vec<(Node, Span)>,
+    secret_env_from: Vec<(Node, Span)>,
+    configmap_env_from: Vec<(Node, Span)>,
+}
+
+impl Injection {
+    /// Puts the environment in its final order (the catalog first, if any).
+    fn finish(&mut self, catalog: Option<(Node, Span)>) {
+        let mut env: Vec<(Node, Span)> = catalog.into_iter().collect();
+        env.append(&mut self.connection_env);
+        env.append(&mut self.secret_env);
+        env.append(&mut self.configmap_env);
+        env.append(&mut self.env);
+        self.env = env;
+        self.secret_env_from.append(&mut self.configmap_env_from);
+    }
 }
 
 /// Injects the connections workload `index` uses into `node` (a copy of its document).
@@ -64,12 +85,7 @@ pub fn project(
     if node.path(workload.pod_spec_path).and_then(Node::as_map).is_none() {
         return; // no pod spec: reported by the checks; nothing is invented
     }
-    let mut injection = Injection {
-        volumes: Vec::new(),
-        mounts: Vec::new(),
-        env: Vec::new(),
-        env_from: Vec::new(),
-    };
+    let mut injection = Injection::default();
     let mut seen_secrets = HashSet::new();
     let mut seen_configmaps = HashSet::new();
     let mut hashes = Vec::new();
@@ -126,17 +142,19 @@ pub fn project(
             catalog.push(polyaxon::catalog_entry(&used.value, connection));
         }
         for var in &connection.env {
-            injection.env.push((var.clone(), used.span));
+            injection.connection_env.push((var.clone(), used.span));
         }
         annotations
             .extend(connection.annotations.iter().map(|(k, v)| (k.value.clone(), v.value.clone())));
     }
-    if !catalog.is_empty() {
+    let catalog = (!catalog.is_empty()).then(|| {
         let value = serde_json::json!({ "connections": catalog }).to_string();
-        let var =
-            Node::map_of([("name", Node::string(CATALOG_ENV)), ("value", Node::string(value))]);
-        injection.env.insert(0, (var, Span::SYNTHETIC));
-    }
+        (
+            Node::map_of([("name", Node::string(CATALOG_ENV)), ("value", Node::string(value))]),
+            Span::SYNTHETIC,
+        )
+    });
+    injection.finish(catalog);
     apply(object, workload.pod_spec_path, node, injection, diagnostics);
     if !hashes.is_empty() {
         let hash = super::generate::content_hash(hashes.iter().map(|h| ("", h.as_bytes())));
@@ -312,11 +330,17 @@ fn resource(
         }
     }
     if items_as_env {
+        let vars = if is_secret { &mut injection.secret_env } else { &mut injection.configmap_env };
         for item in &r.items {
-            injection.env.push((key_env(&item.value, ref_kind, name, &item.value), item.span));
+            vars.push((key_env(&item.value, ref_kind, name, &item.value), item.span));
         }
     } else if r.mount_path.is_none() {
-        injection.env_from.push((
+        let from = if is_secret {
+            &mut injection.secret_env_from
+        } else {
+            &mut injection.configmap_env_from
+        };
+        from.push((
             Node::map_of([(from_kind, Node::map_of([("name", Node::string(name.clone()))]))]),
             r.name.span,
         ));
@@ -433,7 +457,7 @@ fn apply(
         for (key, entries, identity) in [
             ("volumeMounts", &injection.mounts, "mountPath"),
             ("env", &injection.env, "name"),
-            ("envFrom", &injection.env_from, ""),
+            ("envFrom", &injection.secret_env_from, ""),
         ] {
             if entries.is_empty() {
                 continue;

@@ -35,6 +35,12 @@ pub(super) fn connection_checks(
                 None => "declare a ConnectionType of that name, or use a Polyaxon kind".to_string(),
             }),
         ),
+        (None, Flavour::KubeEtl) => out.push(
+            Diagnostic::new(Check::InvalidConnection, object.name.span, "Unknown ConnectionType: ")
+                .path("spec.type")
+                .label("no `spec.type`")
+                .help("KubeETL looks `spec.type` up as a ConnectionType in the Connection's namespace"),
+        ),
         (Some(t), Flavour::KubeEtl) if connection_type.is_none() => out.push(
             Diagnostic::new(Check::InvalidConnection, t.span, format!("Unknown ConnectionType: {}", t.value))
                 .path("spec.type")
@@ -72,7 +78,7 @@ pub(super) fn connection_checks(
                     Check::InlineSensitiveCredential,
                     span,
                     format!(
-                        "spec.credentials.{}: Field is sensitive, only SecretKeyRef is allowed (it is set {how})",
+                        "spec.credentials.{}: Invalid value: Field is sensitive, only SecretKeyRef is allowed (it is set {how})",
                         credential.name.value
                     ),
                 )
@@ -87,7 +93,7 @@ pub(super) fn connection_checks(
                     Check::InvalidConnection,
                     credential.name.span,
                     format!(
-                        "credential `{}` sets neither `value` nor `valueFrom`",
+                        "credential `{}` sets neither a non-empty `value` nor `valueFrom`, so it resolves to nothing",
                         credential.name.value
                     ),
                 )
@@ -96,6 +102,7 @@ pub(super) fn connection_checks(
             );
         }
     }
+    env_name_checks(connection, "spec", out);
     if let (Some(t), Some(type_index)) = (&connection.type_name, connection_type)
         && let Body::ConnectionType(type_model) = &model.objects[type_index].body
     {
@@ -244,6 +251,7 @@ pub(super) fn polyaxon_checks(model: &Model, out: &mut Vec<Diagnostic>) {
             if connection.kind.as_ref().is_some_and(|k| polyaxon::is_kind(&k.value)) {
                 schema_checks(&connection.model, &connection.path, out);
             }
+            env_name_checks(&connection.model, &connection.path, out);
             for (field, present) in
                 [("name", connection.name.is_some()), ("kind", connection.kind.is_some())]
             {
@@ -274,6 +282,26 @@ pub(super) fn polyaxon_checks(model: &Model, out: &mut Vec<Diagnostic>) {
                     .related(first, "first used here"),
                 );
             }
+        }
+    }
+}
+
+/// The names of a connection's own `env` entries, which are injected verbatim.
+pub(super) fn env_name_checks(connection: &ConnectionModel, path: &str, out: &mut Vec<Diagnostic>) {
+    for (i, var) in connection.env.iter().enumerate() {
+        if let Some(name) = var.get("name")
+            && let Some(text) = name.as_str()
+            && let Err(reason) = crate::rules::env_var_name(text)
+        {
+            out.push(
+                Diagnostic::new(
+                    Check::InvalidEnvName,
+                    name.span,
+                    format!("environment variable name {reason}"),
+                )
+                .path(format!("{path}.env[{i}].name"))
+                .label("not a valid environment variable name"),
+            );
         }
     }
 }
@@ -328,7 +356,7 @@ pub(super) fn credential_rules(
             problems.push(("Value below MinLength", format!("at least {} bytes", min.value)));
         }
         if let Some(pattern) = &field.regex
-            && let Ok(re) = regex::Regex::new(&pattern.value)
+            && let Ok(re) = crate::re2::compile(&pattern.value)
             && !re.is_match(&value.value)
         {
             problems.push((
@@ -353,7 +381,7 @@ pub(super) fn credential_rules(
         }
     }
     for field in connection_type.fields.iter().filter(|f| f.required) {
-        if !connection.credentials.iter().any(|c| c.name.value == field.name.value) {
+        if !connection.credentials.iter().any(|c| c.name.value == field.name.value && c.written) {
             out.push(
                 Diagnostic::new(
                     Check::MissingRequiredCredential,
@@ -377,10 +405,22 @@ pub(super) fn connection_type_checks(
     out: &mut Vec<Diagnostic>,
 ) {
     for (i, field) in connection_type.fields.iter().enumerate() {
-        if let Some(pattern) = &field.regex
-            && let Err(error) = regex::Regex::new(&pattern.value)
+        if let Some(env) = &field.env_name
+            && let Err(reason) = crate::rules::env_var_name(&env.value)
         {
-            let reason = error.to_string().lines().last().unwrap_or("invalid").trim().to_string();
+            out.push(
+                Diagnostic::new(
+                    Check::InvalidEnvName,
+                    env.span,
+                    format!("envName `{}` {reason}", env.value),
+                )
+                .path(format!("spec.fields[{i}].envName"))
+                .label("not a valid environment variable name"),
+            );
+        }
+        if let Some(pattern) = &field.regex
+            && let Err(reason) = crate::re2::compile(&pattern.value)
+        {
             out.push(
                 Diagnostic::new(
                     Check::InvalidConnection,
@@ -442,6 +482,24 @@ pub(super) fn schema_checks(connection: &ConnectionModel, path: &str, out: &mut 
     }
     if connection.flavour == Flavour::Polyaxon {
         return; // Polyaxon itself checks only its strict schemas; so do we
+    }
+    // The schema is written to a ConfigMap: nothing secret belongs in it.
+    for (key, value) in &connection.schema {
+        if is_sensitive_name(&key.value) && !value.is_null() {
+            out.push(
+                Diagnostic::new(
+                    Check::InlineSensitiveCredential,
+                    key.span,
+                    format!("schema setting `{}` looks secret, and the schema is written to a ConfigMap in plaintext", key.value),
+                )
+                .path(join(&join(path, "schema"), &key.value))
+                .label("secret in a ConfigMap")
+                .help(format!(
+                    "move it to `credentials` with `valueFrom: {{secretKeyRef: {{name: ..., key: {}}}}}`",
+                    key.value
+                )),
+            );
+        }
     }
     let setting = |key: &str| connection.schema.iter().find(|(k, _)| k.value == key);
     let schema_path = join(path, "schema");

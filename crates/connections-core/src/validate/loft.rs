@@ -136,7 +136,11 @@ pub fn kubeconfig_problems(config: &str) -> Vec<String> {
     for (name, context) in &contexts {
         let Some(context) = context else { continue };
         if name.is_empty() {
-            problems.push("empty context name is not allowed".to_string());
+            problems.push(format!(
+                "empty context name for {{cluster: {:?}, user: {:?}}} is not allowed",
+                text(context, "cluster"),
+                text(context, "user")
+            ));
         }
         let (user, cluster) = (text(context, "user"), text(context, "cluster"));
         if user.is_empty() {
@@ -165,10 +169,15 @@ pub fn kubeconfig_problems(config: &str) -> Vec<String> {
             problems.push(format!("no server found for cluster {name:?}"));
         }
         let proxy = text(cluster, "proxy-url");
-        if !proxy.is_empty()
-            && let Err(e) = url::Url::parse(proxy)
-        {
-            problems.push(format!("error parsing proxy-url for cluster {name:?}: {e}"));
+        if !proxy.is_empty() {
+            match url::Url::parse(proxy) {
+                Err(e) => problems.push(format!("invalid 'proxy-url' {proxy:?} for cluster {name:?}: {e}")),
+                Ok(u) if !matches!(u.scheme(), "http" | "https" | "socks5") => problems.push(format!(
+                    "invalid 'proxy-url' {proxy:?} for cluster {name:?}: unsupported scheme {:?}, must be http, https, or socks5",
+                    u.scheme()
+                )),
+                Ok(_) => {}
+            }
         }
         let (ca_file, ca_data) =
             (text(cluster, "certificate-authority"), text(cluster, "certificate-authority-data"));
@@ -185,15 +194,16 @@ pub fn kubeconfig_problems(config: &str) -> Vec<String> {
     for (name, user) in &users {
         let Some(user) = user else { continue };
         let has = |key: &str| !text(user, key).is_empty();
+        // client-go counts only these two as competing methods; client certificates, exec
+        // plugins and auth providers are checked separately.
         let mut methods = Vec::new();
-        if has("token") || has("tokenFile") {
+        if has("token") {
             methods.push("token");
         }
         if has("username") || has("password") {
             methods.push("basicAuth");
         }
         if has("client-certificate") || has("client-certificate-data") {
-            methods.push("clientCert");
             if has("client-certificate") && has("client-certificate-data") {
                 problems.push(format!(
                     "client-cert-data and client-cert are both specified for {name}. client-cert-data will override."
@@ -219,11 +229,7 @@ pub fn kubeconfig_problems(config: &str) -> Vec<String> {
             }
         }
         let auth_provider = user.get("auth-provider").is_some_and(|n| !n.is_null());
-        if auth_provider {
-            methods.push("authProvider");
-        }
         if let Some(exec) = user.get("exec").filter(|n| !n.is_null()) {
-            methods.push("exec");
             if auth_provider {
                 problems.push(format!(
                     "authProvider cannot be provided in combination with an exec plugin for {name}"
@@ -259,6 +265,13 @@ mod tests {
     #[test]
     fn a_loftctl_style_kubeconfig_is_valid() {
         assert_eq!(kubeconfig_problems(GOOD), Vec::<String>::new());
+        // A token together with a client certificate is allowed: client-go counts only token
+        // and basic auth as competing methods.
+        let both = GOOD.replace(
+            "{token: abc}",
+            "{token: abc, client-certificate-data: LS0t, client-key-data: LS0t}",
+        );
+        assert_eq!(kubeconfig_problems(&both), Vec::<String>::new());
     }
 
     #[test]

@@ -106,6 +106,18 @@ pub fn check(model: &Model, external: &dyn ExternalObjects) -> Vec<Diagnostic> {
                     );
                 }
                 let secret = crate::render::loft::secret_name(&object.name.value);
+                if let Err(reason) = crate::rules::dns1123_subdomain(&secret) {
+                    out.push(
+                        Diagnostic::new(
+                            Check::InvalidName,
+                            object.name.span,
+                            format!("the generated kubeconfig Secret name `{secret}` {reason}"),
+                        )
+                        .path("metadata.name")
+                        .label("name too long for the generated Secret")
+                        .help("shorten the ClusterConnect's name"),
+                    );
+                }
                 if let Some(&existing) =
                     model.secret_sources(crate::render::loft::SECRET_NAMESPACE, &secret).first()
                 {
