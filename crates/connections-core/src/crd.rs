@@ -19,7 +19,6 @@ use std::collections::BTreeMap;
     doc = "A connection (database, bucket, git repository, registry, cluster) that workloads use",
     namespaced,
     shortname = "conn",
-    category = "connections",
     status = "ConnectionStatus",
     printcolumn = r#"{"name":"Type","type":"string","jsonPath":".spec.type"}"#,
     printcolumn = r#"{"name":"Healthy","type":"boolean","jsonPath":".status.lastHealthCheck.healthy"}"#,
@@ -188,8 +187,7 @@ pub struct HealthCheckResult {
     version = "v1alpha1",
     kind = "ConnectionType",
     doc = "A user-defined connection type: its credential fields, environment names and sensitivity",
-    namespaced,
-    category = "connections"
+    namespaced
 )]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionTypeSpec {
