@@ -70,9 +70,144 @@ Examples:
     /// Explain a check: what it finds, why it matters, an example and the fix.
     #[command(after_help = "Run without an id to list every check.")]
     Explain(ExplainArgs),
+    /// List connections, KubeDirector clusters with connections, and Loft clusters.
+    #[command(after_help = "\
+Examples:
+  kubectl connections list                    # the context's namespace
+  kubectl connections list -A -o wide         # every namespace, with references and users
+  kubectl connections list -l team=data -o name
+  kubectl connections list --repo ./deploy    # the same view of a repository, offline")]
+    List(ListArgs),
+    /// Print one object as YAML or JSON.
+    #[command(
+        after_help = "Examples:\n  kubectl connections get connection/warehouse -o json\n  kubectl connections get kdcluster/notebook --repo ./deploy"
+    )]
+    Get(GetArgs),
+    /// Show a connection, a KubeDirector cluster or a Loft cluster in detail: every reference
+    /// and key and whether it exists, who uses it, and what KubeDirector will include.
+    #[command(after_help = "\
+Targets: connection/NAME (or a bare NAME), kdcluster/NAME, cluster/NAME (a Loft cluster).
+Secret values are never shown: only names, keys, and whether they exist.
+
+Examples:
+  kubectl connections describe warehouse -n team-data
+  kubectl connections describe kdcluster/jupyter-notebook --repo ./deploy")]
+    Describe(DescribeArgs),
     /// Print the CustomResourceDefinitions of Connection and ConnectionType.
     #[command(after_help = "Install them with: kubectl connections crd | kubectl apply -f -")]
-    Crd,
+    Crd(CrdArgs),
+}
+
+/// kubectl's connection flags. kubectl passes them to a plugin as plain arguments, so every
+/// subcommand accepts them.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Cluster")]
+pub struct ClusterArgs {
+    /// Path to the kubeconfig file to use (this file only, no merging with KUBECONFIG).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// The kubeconfig cluster to use instead of the context's.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+    /// The kubeconfig user to use instead of the context's.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// How long to wait for a request: seconds (`5`) or a duration (`1m30s`); `0` waits forever.
+    #[arg(long, value_name = "DURATION", default_value = "0")]
+    pub request_timeout: String,
+}
+
+/// What the live commands share.
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    #[command(flatten)]
+    /// Cluster.
+    pub cluster: ClusterArgs,
+    /// Namespace (default: the context's namespace, else `default`).
+    #[arg(short = 'n', long = "namespace", value_name = "NAMESPACE", value_parser = parse_namespace)]
+    pub namespace: Option<String>,
+    /// Read a repository instead of the cluster (offline).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+}
+
+/// `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    /// Where to read.
+    pub live: LiveArgs,
+    /// List across all namespaces.
+    #[arg(short = 'A', long = "all-namespaces")]
+    pub all_namespaces: bool,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum)]
+    pub output: Option<ListFormat>,
+    /// Only objects whose labels match (`key=value`, `key!=value`, `key`, comma-separated).
+    #[arg(short = 'l', long = "selector", value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// Omit the header line of tables.
+    #[arg(long)]
+    pub no_headers: bool,
+}
+
+/// `get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// `connection/NAME` (or a bare NAME), `kdcluster/NAME` or `cluster/NAME`.
+    pub target: String,
+    #[command(flatten)]
+    /// Where to read.
+    pub live: LiveArgs,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ObjectFormat::Yaml)]
+    pub output: ObjectFormat,
+}
+
+/// `describe`.
+#[derive(Debug, Args)]
+pub struct DescribeArgs {
+    /// `connection/NAME` (or a bare NAME), `kdcluster/NAME` or `cluster/NAME`.
+    pub target: String,
+    #[command(flatten)]
+    /// Where to read.
+    pub live: LiveArgs,
+    /// Refused with a name, as kubectl does.
+    #[arg(short = 'A', long = "all-namespaces", hide = true)]
+    pub all_namespaces: bool,
+}
+
+/// `crd` (accepts the cluster flags kubectl passes, and ignores them).
+#[derive(Debug, Args)]
+pub struct CrdArgs {
+    #[command(flatten)]
+    /// Ignored.
+    pub cluster: ClusterArgs,
+}
+
+/// `list -o`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// A table with more columns.
+    Wide,
+    /// JSON (a `List` when there are several objects).
+    Json,
+    /// YAML (a `List` when there are several objects).
+    Yaml,
+    /// `kind.group/name` per line.
+    Name,
+}
+
+/// `get -o`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ObjectFormat {
+    /// YAML.
+    Yaml,
+    /// JSON.
+    Json,
 }
 
 /// Where and how to read a repository.
@@ -112,6 +247,13 @@ pub struct ValidateArgs {
     /// Input.
     pub input: InputArgs,
     #[command(flatten)]
+    /// Cluster (used with `--cluster-check`).
+    pub cluster: ClusterArgs,
+    /// A Secret, ConfigMap or KubeDirectorCluster the repository does not declare may exist in
+    /// the cluster instead: look it up there (names and keys only, never values).
+    #[arg(long, help_heading = "Checks")]
+    pub cluster_check: bool,
+    #[command(flatten)]
     /// Findings.
     pub report: ReportArgs,
 }
@@ -122,6 +264,13 @@ pub struct RenderArgs {
     #[command(flatten)]
     /// Input.
     pub input: InputArgs,
+    #[command(flatten)]
+    /// Cluster (used with `--cluster-check`).
+    pub cluster: ClusterArgs,
+    /// A Secret, ConfigMap or KubeDirectorCluster the repository does not declare may exist in
+    /// the cluster instead: look it up there (names and keys only, never values).
+    #[arg(long, help_heading = "Checks")]
+    pub cluster_check: bool,
     /// Write the output into this folder (replaced atomically; must be outside PATH).
     #[arg(
         long,
@@ -144,6 +293,9 @@ pub struct RenderArgs {
 pub struct ExplainArgs {
     /// A check id, such as `dangling-secret-ref`.
     pub id: Option<String>,
+    #[command(flatten)]
+    /// Ignored.
+    pub cluster: ClusterArgs,
 }
 
 /// A namespace name must be a DNS-1123 label, as the API server requires.

@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod live;
 mod report;
 mod settings;
 
@@ -25,7 +26,10 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(args),
         Command::Render(args) => commands::render::run(args),
         Command::Explain(args) => commands::explain::run(args),
-        Command::Crd => {
+        Command::List(args) => commands::live::list(args),
+        Command::Get(args) => commands::live::get(args),
+        Command::Describe(args) => commands::live::describe(args),
+        Command::Crd(_) => {
             commands::print_stdout(&connections_core::crd::crds_yaml()).map(|_| Outcome::Success)
         }
     };

@@ -1,6 +1,7 @@
 //! The subcommands, and the pipeline they share: load, lower, check.
 
 pub mod explain;
+pub mod live;
 pub mod render;
 pub mod validate;
 
@@ -57,9 +58,31 @@ pub struct Checked {
 
 /// Loads, checks and renders the repository (in memory).
 pub fn check(input: &Input) -> Result<Checked, Failure> {
+    check_with(input, None)
+}
+
+/// Like [`check`]; with a cluster, references the repository does not satisfy may be
+/// satisfied by objects in the cluster (`--cluster-check`).
+pub fn check_with(
+    input: &Input,
+    cluster: Option<&crate::cli::ClusterArgs>,
+) -> Result<Checked, Failure> {
     let mut loaded = connections_loader::load(&input.root, &input.load)?;
     let documents = std::mem::take(&mut loaded.documents);
-    let mut analysis = analyse(documents, &input.lower, &Offline);
+    let mut analysis = match cluster {
+        None => analyse(documents, &input.lower, &Offline),
+        Some(args) => {
+            let (model, mut diagnostics) = connections_core::model::lower(documents, &input.lower);
+            let namespaces: std::collections::BTreeSet<String> =
+                model.references.iter().map(|r| r.namespace.clone()).collect();
+            let live = live::block_on(async {
+                let cluster = crate::live::cluster::connect(args, None).await?;
+                crate::live::cluster::live_objects(&cluster, &namespaces).await
+            })??;
+            diagnostics.extend(connections_core::validate::check(&model, &live));
+            Analysis { model, diagnostics }
+        }
+    };
     analysis.diagnostics.append(&mut loaded.diagnostics);
     let (plan, render_findings) = connections_core::render::render(&analysis.model);
     analysis.diagnostics.extend(render_findings);

@@ -1,9 +1,7 @@
 //! `render`: check, then write the plan atomically into `--out DIR` or print it (`--stdout`).
 //! Nothing is written when a check fails; the exit code says why.
 
-use super::{
-    Failure, Outcome, check, format_findings, has_errors, judge, print_stderr, print_stdout,
-};
+use super::{Failure, Outcome, format_findings, has_errors, judge, print_stderr, print_stdout};
 use crate::cli::RenderArgs;
 use crate::settings::{Input, Reporting};
 use connections_core::diagnostic::Severity;
@@ -68,7 +66,7 @@ pub fn run(args: &RenderArgs) -> Result<Outcome, Failure> {
     }
     let input = Input::from_args(&args.input, args.out.clone());
     let reporting = Reporting::from_args(&args.report, Reporting::stderr_is_terminal());
-    let checked = check(&input)?;
+    let checked = super::check_with(&input, args.cluster_check.then_some(&args.cluster))?;
     let diagnostics = &checked.analysis.diagnostics;
     let outcome = judge(diagnostics, &checked.loaded, &reporting);
     // Render shows warnings and errors; notes (info) are counted, `validate` shows them.

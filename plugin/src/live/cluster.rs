@@ -1,0 +1,412 @@
+//! Talking to the cluster: a client built from kubeconfig as kubectl would, clear errors for
+//! the ways that fails, and a snapshot of every kind the views need with **one list request
+//! per kind and namespace**, never one request per reference.
+//!
+//! Secret values are dropped as soon as a list arrives: the snapshot keeps names and keys.
+
+use super::kubeconfig;
+use crate::cli::ClusterArgs;
+use crate::commands::Failure;
+use connections_core::model::LowerOptions;
+use connections_core::source::{FileId, SourceFile, SourceMap};
+use connections_core::syntax::Document;
+use connections_core::validate::Offline;
+use connections_core::{Analysis, analyse};
+use kube::api::{Api, ApiResource, DynamicObject, ListParams};
+use kube::config::KubeConfigOptions;
+use std::time::Duration;
+
+/// A connected client and what it was built from.
+pub struct Cluster {
+    /// The client.
+    pub client: kube::Client,
+    /// The namespace (`-n`, the context's, or `default`).
+    pub namespace: String,
+    /// The context name, for messages.
+    pub context: String,
+    /// The API server URL, for messages.
+    pub server: String,
+    /// `--request-timeout`, applied to every request.
+    pub timeout: Option<Duration>,
+}
+
+/// Builds a client from the kubeconfig flags.
+pub async fn connect(args: &ClusterArgs, namespace_flag: Option<&str>) -> Result<Cluster, Failure> {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let env = std::env::var_os("KUBECONFIG");
+    let paths =
+        kubeconfig::kubeconfig_paths(args.kubeconfig.as_deref(), env.as_deref(), home.as_deref())
+            .map_err(Failure)?;
+    let merged = kubeconfig::load(&paths).map_err(Failure)?;
+    let options = KubeConfigOptions {
+        context: args.context.clone(),
+        cluster: args.cluster.clone(),
+        user: args.user.clone(),
+    };
+    let context = kubeconfig::context_name(&merged, &options).unwrap_or_default();
+    let namespace = kubeconfig::namespace(namespace_flag, &merged, Some(&context));
+    let timeout = kubeconfig::parse_request_timeout(&args.request_timeout).map_err(Failure)?;
+    let mut config = kube::Config::from_custom_kubeconfig(merged, &options)
+        .await
+        .map_err(|e| Failure(format!("kubeconfig (context {context:?}): {e}")))?;
+    config.default_namespace = namespace.clone();
+    if let Some(t) = timeout {
+        config.connect_timeout = Some(t);
+        config.read_timeout = Some(t);
+        config.write_timeout = Some(t);
+    }
+    let server = config.cluster_url.to_string();
+    let client = kube::Client::try_from(config)
+        .map_err(|e| Failure(format!("cannot build a client for {server}: {e}")))?;
+    Ok(Cluster { client, namespace, context, server, timeout })
+}
+
+/// A kind the views read.
+#[derive(Clone, Copy, Debug)]
+pub struct Kind {
+    /// API group (`""` for core).
+    pub group: &'static str,
+    /// Version.
+    pub version: &'static str,
+    /// Kind.
+    pub kind: &'static str,
+    /// Plural resource name.
+    pub plural: &'static str,
+    /// Whether it lives in namespaces.
+    pub namespaced: bool,
+}
+
+impl Kind {
+    fn resource(&self) -> ApiResource {
+        ApiResource {
+            group: self.group.into(),
+            version: self.version.into(),
+            api_version: if self.group.is_empty() {
+                self.version.into()
+            } else {
+                format!("{}/{}", self.group, self.version)
+            },
+            kind: self.kind.into(),
+            plural: self.plural.into(),
+        }
+    }
+
+    /// `connections.connections.dev`, `secrets`.
+    pub fn qualified(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.to_string()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+}
+
+const fn kind(
+    group: &'static str,
+    version: &'static str,
+    kind: &'static str,
+    plural: &'static str,
+    namespaced: bool,
+) -> Kind {
+    Kind { group, version, kind, plural, namespaced }
+}
+
+/// Our Connection: the one kind whose absence is an error.
+pub const CONNECTION: Kind = kind("connections.dev", "v1alpha1", "Connection", "connections", true);
+
+/// Every kind a snapshot reads.
+pub const KINDS: &[Kind] = &[
+    CONNECTION,
+    kind("connections.dev", "v1alpha1", "ConnectionType", "connectiontypes", true),
+    kind("etl.dataworkz.nl", "v1alpha1", "Connection", "connections", true),
+    kind("etl.dataworkz.nl", "v1alpha1", "ConnectionType", "connectiontypes", true),
+    kind("", "v1", "Secret", "secrets", true),
+    kind("", "v1", "ConfigMap", "configmaps", true),
+    kind("bitnami.com", "v1alpha1", "SealedSecret", "sealedsecrets", true),
+    kind("external-secrets.io", "v1", "ExternalSecret", "externalsecrets", true),
+    kind("kubedirector.hpe.com", "v1beta1", "KubeDirectorCluster", "kubedirectorclusters", true),
+    kind("storage.loft.sh", "v1", "Cluster", "clusters", false),
+    kind("apps", "v1", "Deployment", "deployments", true),
+    kind("apps", "v1", "StatefulSet", "statefulsets", true),
+    kind("apps", "v1", "DaemonSet", "daemonsets", true),
+    kind("batch", "v1", "Job", "jobs", true),
+    kind("batch", "v1", "CronJob", "cronjobs", true),
+    kind("", "v1", "Pod", "pods", true),
+];
+
+/// Which namespaces a snapshot covers.
+#[derive(Clone, Debug)]
+pub enum Scope {
+    /// One namespace.
+    Namespace(String),
+    /// All namespaces (`-A`).
+    All,
+}
+
+/// The cluster's objects, lowered and checked like a repository.
+pub struct Snapshot {
+    /// The model and its findings (each object is a pseudo-file `cluster:<ns>/<kind>/<name>`).
+    pub analysis: Analysis,
+    /// Kinds that are not installed (their CRD is missing).
+    pub missing: Vec<Kind>,
+}
+
+impl Cluster {
+    /// Runs a request under `--request-timeout`, turning failures into clear messages.
+    pub async fn call<T>(
+        &self,
+        what: &str,
+        request: impl std::future::Future<Output = Result<T, kube::Error>>,
+    ) -> Result<Result<T, kube::core::Status>, Failure> {
+        let result = match self.timeout {
+            Some(t) => tokio::time::timeout(t, request).await.map_err(|_| {
+                Failure(format!(
+                    "the API server at {} (context {:?}) did not answer within {:?} ({what})",
+                    self.server, self.context, t
+                ))
+            })?,
+            None => request.await,
+        };
+        match result {
+            Ok(value) => Ok(Ok(value)),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(Err(*status)),
+            Err(kube::Error::Api(status)) if status.code == 401 => Err(Failure(format!(
+                "the API server at {} (context {:?}) did not accept the credentials (401 Unauthorized) while trying to {what}",
+                self.server, self.context
+            ))),
+            Err(kube::Error::Api(status)) if status.code == 403 => Err(Failure(format!(
+                "forbidden (403): the user of context {:?} may not {what}: {}",
+                self.context, status.message
+            ))),
+            Err(kube::Error::Api(status)) => Err(Failure(format!(
+                "the API server at {} answered {} {} to {what}: {}",
+                self.server, status.code, status.reason, status.message
+            ))),
+            Err(e) => Err(Failure(format!(
+                "cannot reach the API server at {} (context {:?}) to {what}: {}",
+                self.server,
+                self.context,
+                connection_reason(&e)
+            ))),
+        }
+    }
+
+    /// Lists `kind` in the scope; `None` when the kind is not installed.
+    pub async fn list(
+        &self,
+        kind: &Kind,
+        scope: &Scope,
+        selector: Option<&str>,
+    ) -> Result<Option<Vec<serde_json::Value>>, Failure> {
+        let resource = kind.resource();
+        let api: Api<DynamicObject> = match (scope, kind.namespaced) {
+            (Scope::Namespace(ns), true) => {
+                Api::namespaced_with(self.client.clone(), ns, &resource)
+            }
+            _ => Api::all_with(self.client.clone(), &resource),
+        };
+        let mut params = ListParams::default();
+        if let Some(selector) = selector {
+            params = params.labels(selector);
+        }
+        let where_ = match (scope, kind.namespaced) {
+            (Scope::Namespace(ns), true) => format!(" in namespace {ns:?}"),
+            (Scope::All, true) => " in all namespaces".to_string(),
+            _ => String::new(),
+        };
+        let what = format!("list {}{where_}", kind.qualified());
+        match self.call(&what, api.list(&params)).await? {
+            Ok(list) => Ok(Some(list.items.into_iter().map(|item| to_json(kind, item)).collect())),
+            Err(_) => Ok(None),
+        }
+    }
+}
+
+fn connection_reason(e: &kube::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text = s.to_string();
+        source = s.source();
+    }
+    text
+}
+
+/// An object as JSON with its type set (list items may lack it), without `managedFields`,
+/// and for Secrets without values: keys are kept, values become null right away.
+fn to_json(kind: &Kind, object: DynamicObject) -> serde_json::Value {
+    let mut value = serde_json::to_value(&object).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        let api_version = if kind.group.is_empty() {
+            kind.version.to_string()
+        } else {
+            format!("{}/{}", kind.group, kind.version)
+        };
+        map.insert("apiVersion".into(), api_version.into());
+        map.insert("kind".into(), kind.kind.into());
+        if let Some(meta) = map.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+            meta.remove("managedFields");
+        }
+        if kind.kind == "Secret" && kind.group.is_empty() {
+            for field in ["data", "stringData"] {
+                if let Some(data) = map.get_mut(field).and_then(|d| d.as_object_mut()) {
+                    for v in data.values_mut() {
+                        *v = serde_json::Value::Null;
+                    }
+                }
+            }
+        }
+    }
+    value
+}
+
+/// Reads every kind in the scope and lowers it like a repository.
+pub async fn snapshot(
+    cluster: &Cluster,
+    scope: &Scope,
+    selector: Option<&str>,
+) -> Result<Snapshot, Failure> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, kind) in KINDS.iter().enumerate() {
+        let cluster = Cluster {
+            client: cluster.client.clone(),
+            namespace: cluster.namespace.clone(),
+            context: cluster.context.clone(),
+            server: cluster.server.clone(),
+            timeout: cluster.timeout,
+        };
+        let scope = scope.clone();
+        // The label selector narrows what `list` shows; references need everything.
+        let selector = matches!(kind.kind, "Connection" | "KubeDirectorCluster" | "Cluster")
+            .then(|| selector.map(str::to_string))
+            .flatten();
+        let kind = *kind;
+        tasks.spawn(async move { (i, cluster.list(&kind, &scope, selector.as_deref()).await) });
+    }
+    let mut results = vec![None; KINDS.len()];
+    while let Some(joined) = tasks.join_next().await {
+        let (i, result) = joined.map_err(|e| Failure(format!("internal error: {e}")))?;
+        results[i] = Some(result?);
+    }
+    let mut sources = SourceMap::new();
+    let mut documents = Vec::new();
+    let mut missing = Vec::new();
+    for (kind, items) in KINDS.iter().zip(results) {
+        let Some(items) = items.flatten() else {
+            missing.push(*kind);
+            continue;
+        };
+        for item in items {
+            // Pods that a workload owns are that workload's; only bare Pods are consumers.
+            if kind.kind == "Pod"
+                && item
+                    .pointer("/metadata/ownerReferences")
+                    .is_some_and(|o| o.as_array().is_some_and(|a| !a.is_empty()))
+            {
+                continue;
+            }
+            let ns = item.pointer("/metadata/namespace").and_then(|n| n.as_str()).unwrap_or("");
+            let name = item.pointer("/metadata/name").and_then(|n| n.as_str()).unwrap_or("");
+            let path = if ns.is_empty() {
+                format!("cluster:{}/{name}", kind.qualified())
+            } else {
+                format!("cluster:{ns}/{}/{name}", kind.qualified())
+            };
+            let file: FileId = sources.add(SourceFile::new(path, String::new()));
+            let mut root = connections_core::render::emit::node_from_json(&item);
+            set_file(&mut root, file);
+            documents.push(Document { file, index: 0, root });
+        }
+    }
+    let default_namespace = match scope {
+        Scope::Namespace(ns) => ns.clone(),
+        Scope::All => cluster.namespace.clone(),
+    };
+    let analysis = analyse(documents, &LowerOptions { default_namespace }, &Offline);
+    Ok(Snapshot { analysis, missing })
+}
+
+/// Points every node of a generated tree at the object's pseudo-file.
+fn set_file(node: &mut connections_core::syntax::Node, file: FileId) {
+    use connections_core::syntax::NodeValue;
+    node.span = connections_core::source::Span::new(file, 0, 0);
+    match &mut node.value {
+        NodeValue::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+            set_file(k, file);
+            set_file(v, file);
+        }),
+        NodeValue::Seq(items) => items.iter_mut().for_each(|i| set_file(i, file)),
+        NodeValue::Scalar(_) => {}
+    }
+}
+
+/// Secrets, ConfigMaps and KubeDirectorClusters found in the cluster, by namespace and name,
+/// with their keys (never values), for `--cluster-check`.
+#[derive(Default)]
+pub struct LiveObjects {
+    objects: std::collections::HashMap<
+        (connections_core::model::TargetKind, String, String),
+        Vec<String>,
+    >,
+}
+
+impl connections_core::validate::ExternalObjects for LiveObjects {
+    fn has(
+        &self,
+        target: connections_core::model::TargetKind,
+        namespace: &str,
+        name: &str,
+    ) -> Option<connections_core::validate::ExternalKeys> {
+        self.objects
+            .get(&(target, namespace.to_string(), name.to_string()))
+            .map(|keys| connections_core::validate::ExternalKeys { keys: keys.clone() })
+    }
+}
+
+/// Lists Secrets, ConfigMaps and KubeDirectorClusters in each namespace (one list per kind and
+/// namespace) and keeps their names and keys.
+pub async fn live_objects(
+    cluster: &Cluster,
+    namespaces: &std::collections::BTreeSet<String>,
+) -> Result<LiveObjects, Failure> {
+    use connections_core::model::TargetKind;
+    let kinds = [
+        (TargetKind::Secret, kind("", "v1", "Secret", "secrets", true)),
+        (TargetKind::ConfigMap, kind("", "v1", "ConfigMap", "configmaps", true)),
+        (
+            TargetKind::KubeDirectorCluster,
+            kind(
+                "kubedirector.hpe.com",
+                "v1beta1",
+                "KubeDirectorCluster",
+                "kubedirectorclusters",
+                true,
+            ),
+        ),
+    ];
+    let mut live = LiveObjects::default();
+    for namespace in namespaces {
+        for (target, kind) in &kinds {
+            let Some(items) =
+                cluster.list(kind, &Scope::Namespace(namespace.clone()), None).await?
+            else {
+                continue;
+            };
+            for item in items {
+                let name = item
+                    .pointer("/metadata/name")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                let mut keys = Vec::new();
+                for field in ["data", "stringData", "binaryData"] {
+                    if let Some(map) = item.get(field).and_then(|d| d.as_object()) {
+                        keys.extend(map.keys().cloned());
+                    }
+                }
+                live.objects.insert((*target, namespace.clone(), name), keys);
+            }
+        }
+    }
+    Ok(live)
+}
