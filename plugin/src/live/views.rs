@@ -262,7 +262,7 @@ pub fn describe_connection(model: &Model, index: usize, diagnostics: &[Diagnosti
     }
     let references: Vec<&Reference> =
         model.references.iter().filter(|r| r.from == Referrer::Object(index)).collect();
-    let resource = |r: &Option<connections_core::model::ResourceModel>, field: &str| {
+    let resource = |r: &Option<connections_core::model::ResourceModel>| {
         r.as_ref().and_then(|res| {
             let path = format!("{}.name", res.path);
             references.iter().find(|r| r.path == path).map(|r| {
@@ -272,21 +272,15 @@ pub fn describe_connection(model: &Model, index: usize, diagnostics: &[Diagnosti
                     (None, true) => ", all keys as environment variables".to_string(),
                 };
                 format!("{}{how}", reference_line(model, r))
-                    + if field.is_empty() { "" } else { "" }
             })
         })
     };
-    line(
-        &mut out,
-        0,
-        "Secret",
-        resource(&connection.secret, "").unwrap_or_else(|| "<none>".into()),
-    );
+    line(&mut out, 0, "Secret", resource(&connection.secret).unwrap_or_else(|| "<none>".into()));
     line(
         &mut out,
         0,
         "ConfigMap",
-        resource(&connection.config_map, "").unwrap_or_else(|| "<none>".into()),
+        resource(&connection.config_map).unwrap_or_else(|| "<none>".into()),
     );
     if connection.credentials.is_empty() {
         line(&mut out, 0, "Credentials", "<none>");
