@@ -93,6 +93,18 @@ Examples:
   kubectl connections describe warehouse -n team-data
   kubectl connections describe kdcluster/jupyter-notebook --repo ./deploy")]
     Describe(DescribeArgs),
+    /// Probe a connection: TCP, TLS, HTTP(S), or a real login for PostgreSQL, MySQL/MariaDB
+    /// and Redis. Exit code 0 healthy, 1 unhealthy, 2 error.
+    #[command(after_help = "\
+Credentials come from the connection: inline values, ConfigMaps, and Secrets (read from the
+cluster, held in memory, never printed). With --repo, a Secret that only the cluster can
+produce (SealedSecret, ExternalSecret) is read from the environment variable a consumer would
+get, for example WAREHOUSE_PASSWORD.
+
+Examples:
+  kubectl connections check warehouse -n team-data
+  WAREHOUSE_PASSWORD=... kubectl connections check warehouse --repo ./deploy -n team-data --timeout 3s")]
+    Check(CheckArgs),
     /// Print the CustomResourceDefinitions of Connection and ConnectionType.
     #[command(after_help = "Install them with: kubectl connections crd | kubectl apply -f -")]
     Crd(CrdArgs),
@@ -178,6 +190,19 @@ pub struct DescribeArgs {
     /// Refused with a name, as kubectl does.
     #[arg(short = 'A', long = "all-namespaces", hide = true)]
     pub all_namespaces: bool,
+}
+
+/// `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The connection (`NAME` or `connection/NAME`).
+    pub name: String,
+    #[command(flatten)]
+    /// Where to read.
+    pub live: LiveArgs,
+    /// How long the probe may take: seconds or a duration (`5s`, `1m`). Default 5 s.
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
 }
 
 /// `crd` (accepts the cluster flags kubectl passes, and ignores them).

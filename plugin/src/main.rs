@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod health;
 mod live;
 mod report;
 mod settings;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         Command::List(args) => commands::live::list(args),
         Command::Get(args) => commands::live::get(args),
         Command::Describe(args) => commands::live::describe(args),
+        Command::Check(args) => commands::check::run(args),
         Command::Crd(_) => {
             commands::print_stdout(&connections_core::crd::crds_yaml()).map(|_| Outcome::Success)
         }

@@ -90,6 +90,8 @@ fn ci() -> Result<(), String> {
         &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"],
         &[],
     )?;
+    // The test API server tests itself first: the live tests rely on it.
+    run("python3", &["tests/apiserver/test_server.py"], &[])?;
     run("cargo", &["test", "--workspace", "--locked"], &[])?;
     dogfood()
 }

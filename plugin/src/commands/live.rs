@@ -264,13 +264,8 @@ pub fn describe(args: &DescribeArgs) -> Result<Outcome, Failure> {
                 views::describe_kubedirector(&view.model, index, &view.diagnostics)
             }
             Target::LoftCluster(_) => {
-                let kubeconfig = loft_kubeconfig(&view, index).await?;
-                views::describe_loft_cluster(
-                    &view.model,
-                    index,
-                    kubeconfig.as_deref(),
-                    &view.diagnostics,
-                )
+                let secret = loft_config_secret(&view, index).await?;
+                views::describe_loft_cluster(&view.model, index, &secret, &view.diagnostics)
             }
         };
         print_stdout(&text)?;
@@ -278,37 +273,51 @@ pub fn describe(args: &DescribeArgs) -> Result<Outcome, Failure> {
     })?
 }
 
-/// The kubeconfig a Loft cluster's config Secret holds, read into memory only: from the
-/// repository when it holds the Secret in plaintext, else with one GET from the cluster.
-async fn loft_kubeconfig(view: &View, index: usize) -> Result<Option<String>, Failure> {
+/// A Loft cluster's config Secret and the kubeconfig it holds, read into memory only: from the
+/// repository (a Secret it holds in plaintext), else with one GET from the cluster.
+async fn loft_config_secret(view: &View, index: usize) -> Result<views::ConfigSecret, Failure> {
     let spec = view.model.objects[index].root.get("spec");
     let text = |key: &str| {
         spec.and_then(|s| s.path(&["config", key])).and_then(|n| n.as_str()).map(str::to_string)
     };
     let (Some(name), namespace) = (text("secretName"), text("secretNamespace")) else {
-        return Ok(None);
+        return Ok(views::ConfigSecret::default());
     };
     let namespace = namespace.unwrap_or_else(|| view.model.default_namespace.clone());
     let key = text("key").unwrap_or_else(|| "config".into());
     match &view.cluster {
         None => {
             let source = view.model.secret_sources(&namespace, &name).first().copied();
-            Ok(source.and_then(|s| match &view.model.objects[s].body {
+            let has_key = source.and_then(|s| match view.model.secret_keys(s) {
+                Some(connections_core::model::SecretKeys::Known(keys)) => {
+                    Some(keys.contains_key(&key))
+                }
+                _ => None,
+            });
+            let kubeconfig = source.and_then(|s| match &view.model.objects[s].body {
                 Body::Secret(data) => {
                     data.values.get(&key).map(|v| String::from_utf8_lossy(v).into_owned())
                 }
                 _ => None,
-            }))
+            });
+            Ok(views::ConfigSecret { found: source.is_some(), has_key, kubeconfig })
         }
         Some(cluster) => {
             let api: kube::Api<k8s_openapi::api::core::v1::Secret> =
                 kube::Api::namespaced(cluster.client.clone(), &namespace);
             let what = format!("get secret {name} in namespace {namespace}");
             Ok(match cluster.call(&what, api.get(&name)).await? {
-                Ok(secret) => secret
-                    .data
-                    .and_then(|d| d.get(&key).map(|v| String::from_utf8_lossy(&v.0).into_owned())),
-                Err(_) => None,
+                Ok(secret) => {
+                    let kubeconfig = secret.data.as_ref().and_then(|d| {
+                        d.get(&key).map(|v| String::from_utf8_lossy(&v.0).into_owned())
+                    });
+                    views::ConfigSecret {
+                        found: true,
+                        has_key: Some(kubeconfig.is_some()),
+                        kubeconfig,
+                    }
+                }
+                Err(_) => views::ConfigSecret::default(),
             })
         }
     }

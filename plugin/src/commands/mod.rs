@@ -1,5 +1,6 @@
 //! The subcommands, and the pipeline they share: load, lower, check.
 
+pub mod check;
 pub mod explain;
 pub mod live;
 pub mod render;

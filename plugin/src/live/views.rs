@@ -216,14 +216,35 @@ pub fn findings<'d>(
         .collect()
 }
 
-/// The workloads that use connection `index`.
+/// The workloads that use connection `index`, and the KubeDirectorClusters that connect its
+/// Secret or ConfigMap.
 pub fn users_of(model: &Model, index: usize) -> Vec<String> {
     let target = &model.objects[index];
+    let (secret, config_map) = match &target.body {
+        Body::Connection(c) => (
+            c.secret.as_ref().map(|s| s.name.value.clone()),
+            c.config_map.as_ref().map(|s| s.name.value.clone()),
+        ),
+        _ => (None, None),
+    };
     model
         .objects
         .iter()
         .filter(|o| o.namespace_str() == target.namespace_str())
         .filter_map(|o| match &o.body {
+            Body::KubeDirectorCluster(kd) => {
+                let via_secret = secret
+                    .as_ref()
+                    .filter(|s| kd.secrets.iter().any(|n| &n.value == *s))
+                    .map(|s| format!("Secret {s}"));
+                let via_cm = config_map
+                    .as_ref()
+                    .filter(|c| kd.configmaps.iter().any(|n| &n.value == *c))
+                    .map(|c| format!("ConfigMap {c}"));
+                via_secret
+                    .or(via_cm)
+                    .map(|via| format!("KubeDirectorCluster/{} (connects its {via})", o.name.value))
+            }
             Body::Workload(w)
                 if w.uses.iter().any(|u| {
                     model.usable_connection(o.namespace_str(), &u.value)
@@ -468,12 +489,22 @@ fn mask_configmeta_secrets(value: &mut serde_json::Value) {
     }
 }
 
-/// `describe cluster/NAME` (Loft); `kubeconfig` is the config Secret's kubeconfig if it could
-/// be read (held in memory only, never printed).
+/// What is known of a Loft cluster's config Secret.
+#[derive(Debug, Default)]
+pub struct ConfigSecret {
+    /// Whether the Secret exists.
+    pub found: bool,
+    /// Whether it has the key (`None`: keys unknown).
+    pub has_key: Option<bool>,
+    /// The kubeconfig, if it could be read (held in memory only, never printed).
+    pub kubeconfig: Option<String>,
+}
+
+/// `describe cluster/NAME` (Loft).
 pub fn describe_loft_cluster(
     model: &Model,
     index: usize,
-    kubeconfig: Option<&str>,
+    secret: &ConfigSecret,
     diagnostics: &[Diagnostic],
 ) -> String {
     let object = &model.objects[index];
@@ -493,19 +524,14 @@ pub fn describe_loft_cluster(
         (Some(name), ns) => {
             let ns = ns.unwrap_or_else(|| model.default_namespace.clone());
             let key = text(&["config", "key"]).unwrap_or_else(|| "config".into());
-            let found = secret_source(model, &ns, &name);
-            let has_key = found.and_then(|s| match model.secret_keys(s) {
-                Some(SecretKeys::Known(keys)) => Some(keys.contains_key(&key)),
-                _ => None,
-            });
-            let status = match (found, has_key) {
-                (None, _) => "✗ missing".to_string(),
-                (Some(_), Some(true)) => format!("✓ found; key {key} ✓"),
-                (Some(_), Some(false)) => format!("✓ found; key {key} ✗"),
-                (Some(_), None) => format!("✓ found; key {key} ?"),
+            let status = match (secret.found, secret.has_key) {
+                (false, _) => "✗ missing".to_string(),
+                (true, Some(true)) => format!("✓ found; key {key} ✓"),
+                (true, Some(false)) => format!("✓ found; key {key} ✗"),
+                (true, None) => format!("✓ found; key {key} ?"),
             };
             line(&mut out, 0, "Config", format!("Secret {ns}/{name}  {status}"));
-            let verdict = match kubeconfig {
+            let verdict = match secret.kubeconfig.as_deref() {
                 None => "not checked (its value is not readable here)".to_string(),
                 Some(config) => {
                     let problems = connections_core::validate::loft::kubeconfig_problems(config);
