@@ -119,7 +119,7 @@ pub async fn probe(target: &Target, timeout: Duration) -> Result<Report, Unprobe
 }
 
 fn humanize(d: Duration) -> String {
-    if d.as_millis() % 1000 == 0 {
+    if d.as_millis().is_multiple_of(1000) {
         format!("{}s", d.as_secs())
     } else {
         format!("{}ms", d.as_millis())
