@@ -105,6 +105,25 @@ Examples:
   kubectl connections check warehouse -n team-data
   WAREHOUSE_PASSWORD=... kubectl connections check warehouse --repo ./deploy -n team-data --timeout 3s")]
     Check(CheckArgs),
+    /// Compare what PATH renders with a rendered folder, a git revision, or the cluster.
+    /// Exit code 0 no difference, 1 differences, 2 error.
+    #[command(after_help = "\
+Compare with exactly one of:
+  --against DIR     a rendered folder (for example the committed output of `render --out`)
+  --base REV        PATH as it is at git revision REV: the pull-request case. The work tree and
+                    the index are not touched; REV must be in the clone (in a shallow CI
+                    checkout: git fetch --depth=1 origin main)
+  --against-cluster the live objects (fields the API server fills in are left out, and so are
+                    fields the render does not set, as in kubectl diff)
+
+Secret values are never shown: `***` for a value, `*** (before)` and `*** (after)` for one that
+changed (compared by hash), so added, removed and changed keys stay visible.
+
+Examples:
+  kubectl connections diff deploy/ --against rendered/
+  kubectl connections diff deploy/ --base origin/main --format markdown > comment.md
+  kubectl connections diff deploy/ --against-cluster --context prod")]
+    Diff(DiffArgs),
     /// Print the CustomResourceDefinitions of Connection and ConnectionType.
     #[command(after_help = "Install them with: kubectl connections crd | kubectl apply -f -")]
     Crd(CrdArgs),
@@ -130,6 +149,27 @@ pub struct ClusterArgs {
     /// How long to wait for a request: seconds (`5`) or a duration (`1m30s`); `0` waits forever.
     #[arg(long, value_name = "DURATION", default_value = "0")]
     pub request_timeout: String,
+    /// The API server's address, instead of the kubeconfig's.
+    #[arg(short = 's', long, value_name = "URL")]
+    pub server: Option<String>,
+    /// A bearer token, instead of the kubeconfig user's credentials.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Act as this user (impersonation).
+    #[arg(long = "as", value_name = "USER")]
+    pub as_user: Option<String>,
+    /// Act as a member of this group (impersonation; repeatable).
+    #[arg(long = "as-group", value_name = "GROUP")]
+    pub as_group: Vec<String>,
+    /// A PEM file of certificate authorities to trust for the API server.
+    #[arg(long, value_name = "FILE")]
+    pub certificate_authority: Option<PathBuf>,
+    /// Do not verify the API server's certificate (insecure).
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
+    /// The name the API server's certificate must have, if not its address.
+    #[arg(long, value_name = "NAME")]
+    pub tls_server_name: Option<String>,
 }
 
 /// What the live commands share.
@@ -155,9 +195,12 @@ pub struct ListArgs {
     /// List across all namespaces.
     #[arg(short = 'A', long = "all-namespaces")]
     pub all_namespaces: bool,
-    /// Output format.
-    #[arg(short = 'o', long = "output", value_enum)]
+    /// Output format: wide, json, yaml, name, or jsonpath=TEMPLATE (kubectl's dialect).
+    #[arg(short = 'o', long = "output", value_name = "FORMAT", value_parser = parse_list_format)]
     pub output: Option<ListFormat>,
+    /// Add a LABELS column to the table.
+    #[arg(long)]
+    pub show_labels: bool,
     /// Only objects whose labels match (`key=value`, `key!=value`, `key`, comma-separated).
     #[arg(short = 'l', long = "selector", value_name = "SELECTOR")]
     pub selector: Option<String>,
@@ -174,8 +217,8 @@ pub struct GetArgs {
     #[command(flatten)]
     /// Where to read.
     pub live: LiveArgs,
-    /// Output format.
-    #[arg(short = 'o', long = "output", value_enum, default_value_t = ObjectFormat::Yaml)]
+    /// Output format: yaml, json, name, or jsonpath=TEMPLATE (kubectl's dialect).
+    #[arg(short = 'o', long = "output", value_name = "FORMAT", default_value = "yaml", value_parser = parse_object_format)]
     pub output: ObjectFormat,
 }
 
@@ -211,10 +254,55 @@ pub struct CrdArgs {
     #[command(flatten)]
     /// Ignored.
     pub cluster: ClusterArgs,
+    /// Ignored (kubectl users pass it out of habit).
+    #[arg(short = 'n', long = "namespace", value_name = "NAMESPACE", hide = true)]
+    pub namespace: Option<String>,
+}
+
+fn jsonpath_template(value: &str) -> Option<Result<String, String>> {
+    let template = value.strip_prefix("jsonpath=").or_else(|| value.strip_prefix("jsonpath:"))?;
+    Some(if template.is_empty() {
+        Err("jsonpath= needs a template, e.g. jsonpath={.items[*].metadata.name}".into())
+    } else {
+        Ok(template.to_string())
+    })
+}
+
+fn parse_list_format(value: &str) -> Result<ListFormat, String> {
+    if let Some(template) = jsonpath_template(value) {
+        return template.map(ListFormat::JsonPath);
+    }
+    Ok(match value {
+        "wide" => ListFormat::Wide,
+        "json" => ListFormat::Json,
+        "yaml" => ListFormat::Yaml,
+        "name" => ListFormat::Name,
+        other => {
+            return Err(format!(
+                "{other:?} is not an output format; use wide, json, yaml, name or jsonpath=TEMPLATE"
+            ));
+        }
+    })
+}
+
+fn parse_object_format(value: &str) -> Result<ObjectFormat, String> {
+    if let Some(template) = jsonpath_template(value) {
+        return template.map(ObjectFormat::JsonPath);
+    }
+    Ok(match value {
+        "json" => ObjectFormat::Json,
+        "yaml" => ObjectFormat::Yaml,
+        "name" => ObjectFormat::Name,
+        other => {
+            return Err(format!(
+                "{other:?} is not an output format; use yaml, json, name or jsonpath=TEMPLATE"
+            ));
+        }
+    })
 }
 
 /// `list -o`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ListFormat {
     /// A table with more columns.
     Wide,
@@ -224,15 +312,21 @@ pub enum ListFormat {
     Yaml,
     /// `kind.group/name` per line.
     Name,
+    /// A kubectl JSONPath template applied to the `List`.
+    JsonPath(String),
 }
 
 /// `get -o`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ObjectFormat {
     /// YAML.
     Yaml,
     /// JSON.
     Json,
+    /// `kind.group/name`.
+    Name,
+    /// A kubectl JSONPath template applied to the object.
+    JsonPath(String),
 }
 
 /// Where and how to read a repository.
@@ -313,6 +407,44 @@ pub struct RenderArgs {
     pub report: ReportArgs,
 }
 
+/// `diff`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("baseline").required(true).args(["against", "base", "against_cluster"])))]
+pub struct DiffArgs {
+    #[command(flatten)]
+    /// Input.
+    pub input: InputArgs,
+    /// Compare with this rendered folder.
+    #[arg(long, value_name = "DIR", help_heading = "Compare with")]
+    pub against: Option<PathBuf>,
+    /// Compare with PATH as it is at this git revision (`origin/main`, a commit, a tag).
+    #[arg(long, value_name = "REV", help_heading = "Compare with")]
+    pub base: Option<String>,
+    /// Compare with the objects in the cluster.
+    #[arg(long, help_heading = "Compare with")]
+    pub against_cluster: bool,
+    /// How to show the differences.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Unified, help_heading = "Output")]
+    pub format: DiffFormat,
+    #[command(flatten)]
+    /// Cluster (used with `--against-cluster`).
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    /// Findings.
+    pub report: ReportArgs,
+}
+
+/// Formats of `diff`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// `diff -u` style, coloured on a terminal.
+    Unified,
+    /// A pull-request comment: a summary, then one collapsed section per changed object.
+    Markdown,
+    /// `{"changes":[...],"summary":{...}}`.
+    Json,
+}
+
 /// `explain`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
@@ -321,6 +453,9 @@ pub struct ExplainArgs {
     #[command(flatten)]
     /// Ignored.
     pub cluster: ClusterArgs,
+    /// Ignored (kubectl users pass it out of habit).
+    #[arg(short = 'n', long = "namespace", value_name = "NAMESPACE", hide = true)]
+    pub namespace: Option<String>,
 }
 
 /// A namespace name must be a DNS-1123 label, as the API server requires.

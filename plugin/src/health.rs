@@ -80,15 +80,16 @@ impl Target {
     }
 }
 
-/// Removes `user:password@` from a URL before showing it.
+/// A URL reduced to `scheme://host:port`: credentials can sit in the user info, the path
+/// (webhook tokens) or the query, and a URL from a Secret is a secret itself.
 fn strip_userinfo(url: &str) -> String {
     match url::Url::parse(url) {
-        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.to_string()
-        }
-        _ => url.to_string(),
+        Ok(u) => match (u.host_str(), u.port_or_known_default()) {
+            (Some(host), Some(port)) => format!("{}://{host}:{port}", u.scheme()),
+            (Some(host), None) => format!("{}://{host}", u.scheme()),
+            _ => format!("{}:", u.scheme()),
+        },
+        Err(_) => "<a URL that does not parse>".to_string(),
     }
 }
 
@@ -134,13 +135,19 @@ pub fn scrub(message: &str, password: Option<&str>) -> String {
     }
 }
 
+fn kind_words(kind: &str) -> String {
+    if kind.is_empty() { "the connection".to_string() } else { format!("the {kind} connection") }
+}
+
 fn host_port(target: &Target) -> Result<(String, u16), Unprobeable> {
-    let host = target.host.clone().ok_or_else(|| {
-        Unprobeable(format!("the {} connection has no host to probe", target.kind))
-    })?;
-    let port = target.port.or_else(|| default_port(&target.kind)).ok_or_else(|| {
-        Unprobeable(format!("the {} connection has no port to probe", target.kind))
-    })?;
+    let host = target
+        .host
+        .clone()
+        .ok_or_else(|| Unprobeable(format!("{} has no host to probe", kind_words(&target.kind))))?;
+    let port = target
+        .port
+        .or_else(|| default_port(&target.kind))
+        .ok_or_else(|| Unprobeable(format!("{} has no port to probe", kind_words(&target.kind))))?;
     Ok((host, port))
 }
 
@@ -294,6 +301,23 @@ async fn postgres(target: &Target) -> Result<Health, Unprobeable> {
 }
 
 fn postgres_reason(e: &tokio_postgres::Error) -> String {
+    let chain = {
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        text
+    };
+    if chain.contains("certificate")
+        || chain.contains("TLS")
+        || chain.contains("tls")
+        || chain.contains("handshake")
+    {
+        return format!("TLS error: {chain}");
+    }
     if let Some(db) = e.as_db_error() {
         return match db.code().code() {
             "28P01" | "28000" => format!("authentication failed: {}", db.message()),
@@ -392,11 +416,13 @@ async fn redis_ping(target: &Target) -> Result<Health, Unprobeable> {
 }
 
 async fn http(target: &Target) -> Result<Health, Unprobeable> {
-    let url = target.url.clone().ok_or_else(|| {
-        Unprobeable(format!("the {} connection has no url to probe", target.kind))
+    let url = target
+        .url
+        .clone()
+        .ok_or_else(|| Unprobeable(format!("{} has no url to probe", kind_words(&target.kind))))?;
+    let parsed = url::Url::parse(&url).map_err(|e| {
+        Unprobeable(format!("cannot probe the connection's url: it does not parse ({e})"))
     })?;
-    let parsed = url::Url::parse(&url)
-        .map_err(|e| Unprobeable(format!("cannot probe {}: {e}", strip_userinfo(&url))))?;
     let host = parsed.host_str().unwrap_or_default().to_string();
     let port = parsed.port_or_known_default().unwrap_or(80);
     let stream = match TcpStream::connect((host.as_str(), port)).await {
@@ -462,7 +488,14 @@ mod tests {
     #[test]
     fn passwords_are_scrubbed_and_urls_lose_their_credentials() {
         assert_eq!(scrub("auth failed for hunter2", Some("hunter2")), "auth failed for ***");
-        assert_eq!(strip_userinfo("https://u:p@host/x"), "https://host/x");
+        assert_eq!(
+            strip_userinfo("https://u:p@host/hooks/T000/B000/TOKEN?key=k"),
+            "https://host:443"
+        );
+        assert_eq!(
+            strip_userinfo("http://admin:secret@127.0.0.1:99999/x"),
+            "<a URL that does not parse>"
+        );
     }
 
     #[tokio::test(flavor = "current_thread")]

@@ -648,3 +648,69 @@ fn objects_that_would_share_a_file_get_distinct_paths() {
     let built = kubectl_kustomize(&tmp.path().join("rendered"));
     assert!(built.status.success(), "{}", text(&built.stderr));
 }
+
+#[test]
+fn every_subcommand_accepts_the_flags_kubectl_passes() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "app.yaml", GOOD);
+    let flags =
+        ["--kubeconfig", "/nonexistent", "--context", "c", "-n", "apps", "--request-timeout", "5"];
+    for command in [
+        vec!["validate", "."],
+        vec!["render", ".", "--stdout"],
+        vec!["explain", "duplicate-key"],
+        vec!["crd"],
+    ] {
+        let mut args = command.clone();
+        args.extend_from_slice(&flags);
+        let out = run_in(tmp.path(), &args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+    }
+}
+
+#[test]
+fn polyaxon_agent_connections_are_listed_and_described_offline() {
+    let repo = "fixtures/polyaxon/agent-projection/input";
+    let list = text(&run(&["list", "--repo", repo, "--no-headers"]).stdout);
+    assert!(list.lines().any(|l| l.starts_with("polyaxon/lake ")), "{list}");
+    // The names `list` prints are names `describe` and `get` take.
+    for target in ["lake", "polyaxon/lake"] {
+        let out = run(&["describe", target, "--repo", repo]);
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{target}: {}", text(&out.stderr));
+        assert!(
+            stdout.contains("Source:         Polyaxon agent config, connections[1]"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("Secret:         Secret aws-lake (as SealedSecret aws-lake)  ✓ found; keys: AWS_ACCESS_KEY_ID ✓, AWS_SECRET_ACCESS_KEY ✓"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("Used By:\n  Job/train\n"), "{stdout}");
+    }
+    let get = text(
+        &run(&["get", "polyaxon/repo", "--repo", repo, "-o", "jsonpath={.schema.url}"]).stdout,
+    );
+    assert_eq!(get, "https://github.com/acme/models.git");
+    let missing = run(&["describe", "polyaxon/nope", "--repo", repo]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(text(&missing.stderr), "error: polyaxon/nope not found in namespace default\n");
+}
+
+#[test]
+fn describe_shows_the_health_check_settings_and_last_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "c.yaml",
+        "apiVersion: connections.dev/v1alpha1\nkind: Connection\nmetadata: {name: db, namespace: apps}\nspec:\n  type: postgres\n  schema: {host: pg.internal}\n  healthCheck: {mode: Interval, interval: 5m, timeout: 3s}\nstatus:\n  lastHealthCheck: {healthy: false, reason: connection refused, time: \"2026-11-20T10:00:00Z\"}\n",
+    );
+    let out = run(&["describe", "db", "-n", "apps", "--repo", tmp.path().to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(stdout.contains("Health Check:   Interval, every 5m, timeout 3s\n"), "{stdout}");
+    assert!(
+        stdout.contains("Last Check:     unhealthy (connection refused) at 2026-11-20T10:00:00Z\n"),
+        "{stdout}"
+    );
+}

@@ -6,6 +6,10 @@
 //! - when that passes (exit 0), `render input --out DIR [args]`: the written tree (without the
 //!   bookkeeping folder) is compared with `expected/rendered/`.
 //!
+//! - when the case has `against/` (a folder an earlier render wrote), `diff input --against
+//!   against` in each format: compared with `expected/diff.txt`, `diff.md` and `diff.json`,
+//!   and no Secret value of the case (nor its base64 form) may appear in any of them.
+//!
 //! `args` (optional) holds extra arguments, one per line. `cargo xtask bless` (BLESS=1)
 //! rewrites the expectations; review the diff before committing it.
 
@@ -114,6 +118,10 @@ fn check_case(case: &Path) -> Vec<String> {
         }
     }
 
+    if case.join("against").is_dir() {
+        problems.extend(check_diff_case(case, &name));
+    }
+
     let rendered_path = case.join("expected/rendered");
     if code == 0 {
         let tmp = tempfile::tempdir().unwrap();
@@ -154,6 +162,89 @@ fn check_case(case: &Path) -> Vec<String> {
         problems.push(format!("{name}: expected/rendered exists but validate failed"));
     }
     problems
+}
+
+/// `diff input --against against` in every format, against its expectations; no Secret value
+/// may show.
+fn check_diff_case(case: &Path, name: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let secrets = secret_values(case);
+    assert!(!secrets.is_empty() || !name.contains("secret"), "{name}: no Secret values found");
+    for (format, file) in [("unified", "diff.txt"), ("markdown", "diff.md"), ("json", "diff.json")]
+    {
+        let args: Vec<String> = ["diff", "input", "--against", "against", "--format", format]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        let (code, stdout, stderr) = run(case, &args);
+        let actual = format!(
+            "$ kubectl connections {}\nexit code: {code}\n\n{stdout}{stderr}",
+            args.join(" ")
+        );
+        for value in &secrets {
+            if actual.contains(value.as_str()) {
+                problems.push(format!(
+                    "{name}: `diff --format {format}` shows the Secret value {value:?}"
+                ));
+            }
+        }
+        let path = case.join("expected").join(file);
+        if blessing() {
+            std::fs::create_dir_all(case.join("expected")).unwrap();
+            std::fs::write(&path, &actual).unwrap();
+        } else {
+            let expected = std::fs::read_to_string(&path).unwrap_or_default();
+            if expected != actual {
+                problems.push(format!(
+                    "{name}: diff --format {format} differs\n{}",
+                    diff(&expected, &actual)
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// Every Secret value under a case's `input/` and `against/`, as written and decoded.
+fn secret_values(case: &Path) -> Vec<String> {
+    use base64::Engine as _;
+    use connections_core::source::{FileId, LineIndex};
+    let mut out = Vec::new();
+    for dir in ["input", "against"] {
+        for text in read_tree(&case.join(dir)).values() {
+            let (docs, _) = connections_core::parse::parse(
+                FileId::SYNTHETIC,
+                text,
+                &LineIndex::new(text),
+                Default::default(),
+            );
+            for doc in docs {
+                if doc.root.get("kind").and_then(|k| k.as_str()) != Some("Secret") {
+                    continue;
+                }
+                for field in ["data", "stringData"] {
+                    for (_, v) in doc.root.get(field).and_then(|m| m.as_map()).unwrap_or(&[]) {
+                        let Some(text) = v.as_str() else { continue };
+                        let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+                        out.push(compact.clone());
+                        if field == "data"
+                            && let Ok(bytes) =
+                                base64::engine::general_purpose::STANDARD.decode(&compact)
+                        {
+                            out.push(String::from_utf8_lossy(&bytes).into_owned());
+                        } else {
+                            out.push(base64::engine::general_purpose::STANDARD.encode(text));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Short values would match by chance; the fixtures' values are long.
+    out.retain(|v| v.len() >= 8);
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn diff(expected: &str, actual: &str) -> String {

@@ -520,6 +520,303 @@ fn cluster_check_satisfies_references_from_the_cluster() {
     assert!(!text(&live.stdout).contains("canary") && !text(&live.stderr).contains("canary"));
 }
 
+#[test]
+fn cluster_check_warns_of_unlabelled_live_objects_and_render_uses_it() {
+    let server = ApiServer::start(false);
+    server.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: ml}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: git, namespace: ml}\nstringData: {key: canary-live-4}\n");
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("kd.yaml"),
+        "apiVersion: kubedirector.hpe.com/v1beta1\nkind: KubeDirectorCluster\nmetadata: {name: nb, namespace: ml}\nspec:\n  app: jupyter\n  connections: {secrets: [git]}\n  roles: [{id: controller, members: 1}]\n",
+    )
+    .unwrap();
+    let validate = Command::new(bin())
+        .args(["validate", "--cluster-check", "--kubeconfig"])
+        .arg(server.kubeconfig())
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    let stdout = text(&validate.stdout);
+    assert_eq!(validate.status.code(), Some(0), "{stdout}{}", text(&validate.stderr));
+    assert!(
+        stdout.contains(
+            "Secret `git` (in the cluster) has no label `kubedirector.hpe.com/secretType`"
+        ),
+        "{stdout}"
+    );
+    // render --cluster-check accepts the cluster's Secret and writes the configmeta.
+    let out = tmp.path().join("out");
+    let render = Command::new(bin())
+        .args(["render", "--cluster-check", "--kubeconfig"])
+        .arg(server.kubeconfig())
+        .arg(tmp.path().join("kd.yaml"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(render.status.code(), Some(0), "{}", text(&render.stderr));
+    assert!(out.join(".connections/manifest").exists());
+    for output in [&validate, &render] {
+        assert!(
+            !text(&output.stdout).contains("canary") && !text(&output.stderr).contains("canary")
+        );
+    }
+    // An unreachable cluster is an error (exit 2), not an offline fallback.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let unreachable = Command::new(bin())
+        .args(["validate", "--cluster-check", "--kubeconfig"])
+        .arg(server.kubeconfig())
+        .args(["--server", &format!("http://127.0.0.1:{port}"), "--request-timeout", "3"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(unreachable.status.code(), Some(2), "{}", text(&unreachable.stdout));
+    assert!(
+        text(&unreachable.stderr)
+            .contains(&format!("cannot reach the API server at http://127.0.0.1:{port}/")),
+        "{}",
+        text(&unreachable.stderr)
+    );
+}
+
+#[test]
+fn connection_flags_override_the_kubeconfig_like_kubectl() {
+    let server = ApiServer::start(true);
+    server.install_crds();
+    server.apply("apiVersion: connections.dev/v1alpha1\nkind: Connection\nmetadata: {name: r, namespace: default}\nspec: {type: redis, schema: {host: r}}\n");
+    let tmp = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(server.kubeconfig()).unwrap();
+    let without_ca: String = original
+        .lines()
+        .filter(|l| !l.contains("certificate-authority-data"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let untrusted = tmp.path().join("untrusted");
+    std::fs::write(&untrusted, without_ca).unwrap();
+    let run = |kubeconfig: &Path, extra: &[&str]| {
+        let out = Command::new(bin())
+            .args(["list", "-o", "name", "--kubeconfig"])
+            .arg(kubeconfig)
+            .args(extra)
+            .env_remove("KUBECONFIG")
+            .output()
+            .unwrap();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    // The server's certificate is not trusted without its CA: a clear error, exit 2.
+    let (code, _, stderr) = run(&untrusted, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot reach the API server") && stderr.contains("certificate"),
+        "{stderr}"
+    );
+    let ca = server.dir.path().join("ca.crt");
+    let ca = ca.to_str().unwrap();
+    for extra in [vec!["--certificate-authority", ca], vec!["--insecure-skip-tls-verify"]] {
+        let (code, stdout, stderr) = run(&untrusted, &extra);
+        assert_eq!(
+            (code, stdout.as_str()),
+            (Some(0), "connection.connections.dev/r\n"),
+            "{extra:?}: {stderr}"
+        );
+    }
+    // --token replaces the kubeconfig's credentials, and is never echoed.
+    let (code, _, stderr) = run(&server.kubeconfig(), &["--token", "canary-wrong-token"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("401 Unauthorized") && !stderr.contains("canary"), "{stderr}");
+    // Names that are not in the kubeconfig are errors, as in kubectl.
+    for (flag, message) in [
+        ("--context", "context \"nobody\" does not exist"),
+        ("--cluster", "cluster \"nobody\" does not exist"),
+        ("--user", "auth info \"nobody\" does not exist"),
+    ] {
+        let (code, _, stderr) = run(&server.kubeconfig(), &[flag, "nobody"]);
+        assert_eq!((code, stderr.trim_end()), (Some(2), format!("error: {message}").as_str()));
+    }
+    for (value, message) in
+        [("99999999h", "is longer than a year"), ("soon", "invalid --request-timeout \"soon\"")]
+    {
+        let (code, _, stderr) = run(&server.kubeconfig(), &["--request-timeout", value]);
+        assert_eq!(code, Some(2), "{value}");
+        assert!(stderr.contains(message), "{value}: {stderr}");
+    }
+    let (code, stdout, _) = run(&server.kubeconfig(), &["--request-timeout", "0"]);
+    assert_eq!((code, stdout.as_str()), (Some(0), "connection.connections.dev/r\n"));
+    // A broken kubeconfig is named without quoting its text (it holds credentials).
+    let broken = tmp.path().join("broken");
+    std::fs::write(&broken, original.replace("    token: ", "    token: [canary-token-broken\n"))
+        .unwrap();
+    let (code, _, stderr) = run(&broken, &[]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains(&broken.display().to_string()) && !stderr.contains("canary"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn describe_says_what_it_may_not_see_and_never_prints_secret_values() {
+    use base64::Engine as _;
+    let server = ApiServer::start(false);
+    apply_example(&server);
+    // A Secret applied with `data`: its base64 form is as secret as the value.
+    let encoded = base64::engine::general_purpose::STANDARD.encode("canary-live-5");
+    server.apply(&format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: git-token\n  namespace: team-ml\n  labels: {{kubedirector.hpe.com/secretType: source-control}}\ndata: {{token: {encoded}}}\n"));
+    server.apply("apiVersion: kubedirector.hpe.com/v1beta1\nkind: KubeDirectorCluster\nmetadata: {name: nb2, namespace: team-ml}\nspec:\n  app: jupyter\n  connections: {secrets: [git-ssh, git-token]}\n  roles: [{id: controller, members: 1}]\n");
+    let out = connections(&server, &["describe", "kdcluster/nb2", "-n", "team-ml"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("git-token               ✓ included, group \"source-control\""),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("canary-live") && !stdout.contains(&encoded), "{stdout}");
+    // May not list Secrets in team-data: the reference is unknown, not missing.
+    server
+        .fault(r#"{"status": 403, "count": -1, "path": "^/api/v1/namespaces/team-data/secrets"}"#);
+    let out = connections(&server, &["describe", "warehouse", "-n", "team-data"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(
+            "password:     Secret warehouse-credentials  ? no permission to list Secrets here"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("✗"), "{stdout}");
+    server.test_endpoint("POST", "/_test/faults/reset", None);
+    // A Loft cluster whose kubeconfig Secret is missing.
+    server.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: loft}\n---\napiVersion: storage.loft.sh/v1\nkind: Cluster\nmetadata: {name: orphan}\nspec:\n  config: {secretName: orphan-kubeconfig}\n");
+    let out = connections(&server, &["describe", "cluster/orphan"]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Secret loft/orphan-kubeconfig  ✗ missing"), "{stdout}");
+}
+
+#[test]
+fn list_and_get_formats() {
+    let server = ApiServer::start(false);
+    apply_example(&server);
+    let wide = text(&connections(&server, &["list", "-n", "team-data", "-o", "wide"]).stdout);
+    assert!(wide.lines().next().unwrap().split_whitespace().count() > 4, "{wide}");
+    let labels = text(&connections(&server, &["list", "-n", "team-data", "--show-labels"]).stdout);
+    assert!(labels.lines().next().unwrap().ends_with("LABELS"), "{labels}");
+    let yaml = text(&connections(&server, &["list", "-n", "team-data", "-o", "yaml"]).stdout);
+    assert!(yaml.starts_with("apiVersion: v1\nitems:\n"), "{yaml}");
+    let names = text(
+        &connections(
+            &server,
+            &["list", "-n", "team-data", "-o", "jsonpath={.items[*].metadata.name}"],
+        )
+        .stdout,
+    );
+    assert_eq!(names, "lake warehouse");
+    let host = text(
+        &connections(
+            &server,
+            &["get", "warehouse", "-n", "team-data", "-o", "jsonpath={.spec.type}"],
+        )
+        .stdout,
+    );
+    assert_eq!(host, "postgres");
+    let name =
+        text(&connections(&server, &["get", "warehouse", "-n", "team-data", "-o", "name"]).stdout);
+    assert_eq!(name, "connection.connections.dev/warehouse\n");
+    let bad =
+        connections(&server, &["get", "warehouse", "-n", "team-data", "-o", "jsonpath={.spec["]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stdout));
+}
+
+#[test]
+fn check_reads_credentials_from_the_cluster() {
+    database_servers();
+    let server = ApiServer::start(false);
+    server.install_crds();
+    server.apply(&format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: hc}}\n---\napiVersion: v1\nkind: Secret\nmetadata: {{name: db, namespace: hc}}\nstringData: {{password: {PASSWORD}}}\n---\napiVersion: connections.dev/v1alpha1\nkind: Connection\nmetadata: {{name: db, namespace: hc}}\nspec:\n  type: postgres\n  schema: {{host: 127.0.0.1, port: 55432, database: appdb}}\n  credentials:\n    username: {{value: app}}\n    password: {{valueFrom: {{secretKeyRef: {{name: db, key: password}}}}}}\n"));
+    let out = connections(&server, &["check", "db", "-n", "hc"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.starts_with("connection/db: healthy (postgres at 127.0.0.1:55432"), "{stdout}");
+    assert!(!stdout.contains(PASSWORD));
+}
+
+#[test]
+fn diff_against_the_cluster_masks_secrets_and_ignores_what_the_server_adds() {
+    let server = ApiServer::start(false);
+    server.install_crds();
+    server.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: apps}\n");
+    let repo = tempfile::tempdir().unwrap();
+    let write = |legacy: bool, host: &str, password: &str, extra_key: bool| {
+        let mut text = format!(
+            "apiVersion: connections.dev/v1alpha1\nkind: Connection\nmetadata: {{name: warehouse, namespace: apps}}\nspec:\n  type: postgres\n  schema: {{host: {host}, port: 5432}}\n---\napiVersion: v1\nkind: Secret\nmetadata: {{name: api, namespace: apps}}\nstringData:\n  password: {password}\n"
+        );
+        if extra_key {
+            text.push_str("  token: canary-cluster-token\n");
+        }
+        if legacy {
+            text.push_str("---\napiVersion: connections.dev/v1alpha1\nkind: Connection\nmetadata: {name: legacy, namespace: apps}\nspec: {type: redis, schema: {host: r}}\n");
+        }
+        std::fs::write(repo.path().join("repo.yaml"), text).unwrap();
+    };
+    write(true, "pg-old.internal", "canary-cluster-old", false);
+    // Applied as a pipeline would: render, then kubectl apply (which adds the last applied
+    // configuration, Secret values included; the server adds uid, resourceVersion, ...).
+    let rendered =
+        Command::new(bin()).args(["render", "--stdout"]).arg(repo.path()).output().unwrap();
+    assert_eq!(rendered.status.code(), Some(0), "{}", text(&rendered.stderr));
+    server.apply(&text(&rendered.stdout));
+    let diff = |format: &str| {
+        let out = Command::new(bin())
+            .args(["diff", "--against-cluster", "--format", format, "--kubeconfig"])
+            .arg(server.kubeconfig())
+            .arg(repo.path())
+            .output()
+            .unwrap();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let (code, stdout, stderr) = diff("unified");
+    assert_eq!((code, stdout.as_str()), (Some(0), ""), "{stderr}");
+    assert_eq!(stderr, "0 changed, 0 created, 0 deleted, 5 unchanged\n");
+
+    write(false, "pg.internal", "canary-cluster-new", true);
+    server.reset_requests();
+    let (code, stdout, stderr) = diff("unified");
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    for expected in [
+        "-    host: pg-old.internal\n+    host: pg.internal\n",
+        "-  password: \"*** (before)\"\n+  password: \"*** (after)\"\n+  token: \"***\"\n",
+        // The ConfigMap render generated for `legacy` carries our label: it goes.
+        "--- a/apps/configmap-legacy-connection.yaml\n+++ /dev/null\n",
+    ] {
+        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+    }
+    // The Connection itself is the user's object, not ours to call deleted.
+    assert!(!stdout.contains("connection-legacy.yaml"), "{stdout}");
+    for noise in
+        ["uid:", "resourceVersion", "managedFields", "creationTimestamp", "last-applied", "canary"]
+    {
+        assert!(
+            !stdout.contains(noise) && !stderr.contains(noise),
+            "{noise} in:\n{stdout}{stderr}"
+        );
+    }
+    assert_eq!(stderr, "3 changed, 0 created, 1 deleted, 0 unchanged\n");
+    // Discovery and one list per kind and namespace, never one request per object.
+    let requests = server.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|(m, p)| m == "GET" && !p.ends_with("/api") && !p.contains("/warehouse")),
+        "{requests:?}"
+    );
+    assert!(requests.len() <= 8, "{} requests: {requests:?}", requests.len());
+
+    let (_, markdown, _) = diff("markdown");
+    assert!(markdown.contains("- ConfigMap apps/legacy-connection (-"), "{markdown}");
+    assert!(!markdown.contains("canary"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Health checks against real servers.
 
@@ -660,7 +957,8 @@ fn health_checks_http_status_and_tls() {
         assert_eq!(out.status.code(), Some(code), "{}{}", text(&out.stdout), text(&out.stderr));
         assert!(
             text(&out.stdout).starts_with(&format!(
-                "connection/hook: {verdict} (webhook at http://127.0.0.1:{port}{path}"
+                // Only scheme, host and port: paths and queries of webhooks carry tokens.
+                "connection/hook: {verdict} (webhook at http://127.0.0.1:{port}, "
             )),
             "{}",
             text(&out.stdout)

@@ -16,6 +16,7 @@
 pub mod checks;
 pub mod crd;
 pub mod diagnostic;
+pub mod diff;
 pub mod model;
 pub mod parse;
 pub mod re2;

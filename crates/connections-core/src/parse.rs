@@ -23,7 +23,9 @@ pub const MAX_DEPTH: usize = 256;
 pub struct Limits {
     /// Deepest nesting of collections.
     pub max_depth: usize,
-    /// Nodes that aliases may add per file, beyond this many per input byte.
+    /// Nodes that anchors and aliases may copy per file, beyond one per input byte (a copy
+    /// costs about 100 bytes of memory, so the bound is about 100 times the file size plus
+    /// 10 MB).
     pub alias_nodes_base: usize,
 }
 
@@ -345,7 +347,7 @@ pub fn parse(
         stack: Vec::new(),
         root: None,
         anchors: HashMap::new(),
-        alias_budget: limits.alias_nodes_base.saturating_add(text.len().saturating_mul(4)),
+        alias_budget: limits.alias_nodes_base.saturating_add(text.len()),
         diagnostics: Vec::new(),
     };
     let mut documents = Vec::new();

@@ -222,7 +222,16 @@ fn find<'m>(
 
 /// Runs `check`.
 pub fn run(args: &CheckArgs) -> Result<Outcome, Failure> {
-    let name = args.name.strip_prefix("connection/").unwrap_or(&args.name).to_string();
+    let name = match crate::live::views::parse_target(&args.name)? {
+        crate::live::views::Target::Connection(name)
+        | crate::live::views::Target::EtlConnection(name) => name,
+        _ => {
+            return Err(Failure(format!(
+                "{}: check probes connections (connection/NAME)",
+                args.name
+            )));
+        }
+    };
     block_on(async {
         let view = view(&args.live, false, None).await?;
         let namespace = view.namespace.clone();

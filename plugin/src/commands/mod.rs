@@ -1,6 +1,7 @@
 //! The subcommands, and the pipeline they share: load, lower, check.
 
 pub mod check;
+pub mod diff;
 pub mod explain;
 pub mod live;
 pub mod render;

@@ -43,6 +43,22 @@ pub async fn connect(args: &ClusterArgs, namespace_flag: Option<&str>) -> Result
         cluster: args.cluster.clone(),
         user: args.user.clone(),
     };
+    // Names that do not exist are errors, as in kubectl (kube-rs would go on without them).
+    if let Some(name) = &args.context
+        && !merged.contexts.iter().any(|c| &c.name == name)
+    {
+        return Err(Failure(format!("context \"{name}\" does not exist")));
+    }
+    if let Some(name) = &args.cluster
+        && !merged.clusters.iter().any(|c| &c.name == name)
+    {
+        return Err(Failure(format!("cluster \"{name}\" does not exist")));
+    }
+    if let Some(name) = &args.user
+        && !merged.auth_infos.iter().any(|u| &u.name == name)
+    {
+        return Err(Failure(format!("auth info \"{name}\" does not exist")));
+    }
     let context = kubeconfig::context_name(&merged, &options).unwrap_or_default();
     let namespace = kubeconfig::namespace(namespace_flag, &merged, Some(&context));
     let timeout = kubeconfig::parse_request_timeout(&args.request_timeout).map_err(Failure)?;
@@ -50,6 +66,7 @@ pub async fn connect(args: &ClusterArgs, namespace_flag: Option<&str>) -> Result
         .await
         .map_err(|e| Failure(format!("kubeconfig (context {context:?}): {e}")))?;
     config.default_namespace = namespace.clone();
+    apply_overrides(&mut config, args)?;
     if let Some(t) = timeout {
         config.connect_timeout = Some(t);
         config.read_timeout = Some(t);
@@ -59,6 +76,40 @@ pub async fn connect(args: &ClusterArgs, namespace_flag: Option<&str>) -> Result
     let client = kube::Client::try_from(config)
         .map_err(|e| Failure(format!("cannot build a client for {server}: {e}")))?;
     Ok(Cluster { client, namespace, context, server, timeout })
+}
+
+/// The connection flags that override the kubeconfig (`--server`, `--token`, `--as`, TLS).
+fn apply_overrides(config: &mut kube::Config, args: &ClusterArgs) -> Result<(), Failure> {
+    if let Some(server) = &args.server {
+        config.cluster_url =
+            server.parse().map_err(|e| Failure(format!("--server {server}: {e}")))?;
+    }
+    if let Some(token) = &args.token {
+        config.auth_info =
+            kube::config::AuthInfo { token: Some(token.clone().into()), ..Default::default() };
+    }
+    if let Some(user) = &args.as_user {
+        config.auth_info.impersonate = Some(user.clone());
+    }
+    if !args.as_group.is_empty() {
+        config.auth_info.impersonate_groups = Some(args.as_group.clone());
+    }
+    if let Some(file) = &args.certificate_authority {
+        use rustls::pki_types::pem::PemObject as _;
+        let certs: Result<Vec<_>, _> = rustls::pki_types::CertificateDer::pem_file_iter(file)
+            .map_err(|e| Failure(format!("--certificate-authority {}: {e}", file.display())))?
+            .collect();
+        let certs = certs
+            .map_err(|e| Failure(format!("--certificate-authority {}: {e}", file.display())))?;
+        config.root_cert = Some(certs.into_iter().map(|c| c.to_vec()).collect());
+    }
+    if args.insecure_skip_tls_verify {
+        config.accept_invalid_certs = true;
+    }
+    if let Some(name) = &args.tls_server_name {
+        config.tls_server_name = Some(name.clone());
+    }
+    Ok(())
 }
 
 /// A kind the views read.
@@ -149,6 +200,8 @@ pub struct Snapshot {
     pub analysis: Analysis,
     /// Kinds that are not installed (their CRD is missing).
     pub missing: Vec<Kind>,
+    /// Kinds the user may not list: references to them show `? no permission`.
+    pub forbidden: Vec<Kind>,
 }
 
 impl Cluster {
@@ -156,6 +209,16 @@ impl Cluster {
     pub async fn call<T>(
         &self,
         what: &str,
+        request: impl std::future::Future<Output = Result<T, kube::Error>>,
+    ) -> Result<Result<T, kube::core::Status>, Failure> {
+        self.call_passing(what, &[404], request).await
+    }
+
+    /// Like [`Cluster::call`], handing back the statuses in `pass` instead of failing on them.
+    pub async fn call_passing<T>(
+        &self,
+        what: &str,
+        pass: &[u16],
         request: impl std::future::Future<Output = Result<T, kube::Error>>,
     ) -> Result<Result<T, kube::core::Status>, Failure> {
         let result = match self.timeout {
@@ -169,7 +232,7 @@ impl Cluster {
         };
         match result {
             Ok(value) => Ok(Ok(value)),
-            Err(kube::Error::Api(status)) if status.code == 404 => Ok(Err(*status)),
+            Err(kube::Error::Api(status)) if pass.contains(&status.code) => Ok(Err(*status)),
             Err(kube::Error::Api(status)) if status.code == 401 => Err(Failure(format!(
                 "the API server at {} (context {:?}) did not accept the credentials (401 Unauthorized) while trying to {what}",
                 self.server, self.context
@@ -198,27 +261,65 @@ impl Cluster {
         scope: &Scope,
         selector: Option<&str>,
     ) -> Result<Option<Vec<serde_json::Value>>, Failure> {
-        let resource = kind.resource();
-        let api: Api<DynamicObject> = match (scope, kind.namespaced) {
-            (Scope::Namespace(ns), true) => {
-                Api::namespaced_with(self.client.clone(), ns, &resource)
-            }
-            _ => Api::all_with(self.client.clone(), &resource),
+        Ok(self.list_passing(kind, scope, selector, &[404]).await?.ok())
+    }
+
+    /// Lists `kind`, handing back the HTTP statuses in `pass` (404: not installed, 403: not
+    /// allowed) instead of failing on them.
+    pub async fn list_passing(
+        &self,
+        kind: &Kind,
+        scope: &Scope,
+        selector: Option<&str>,
+        pass: &[u16],
+    ) -> Result<Result<Vec<serde_json::Value>, u16>, Failure> {
+        self.list_resource(
+            &kind.resource(),
+            kind.namespaced,
+            scope,
+            selector,
+            pass,
+            SecretValues::Drop,
+        )
+        .await
+    }
+
+    /// Lists any resource (found by discovery), handing back the statuses in `pass`. Secret
+    /// values are dropped unless `values` keeps them (`diff --against-cluster` hashes them).
+    pub async fn list_resource(
+        &self,
+        resource: &ApiResource,
+        namespaced: bool,
+        scope: &Scope,
+        selector: Option<&str>,
+        pass: &[u16],
+        values: SecretValues,
+    ) -> Result<Result<Vec<serde_json::Value>, u16>, Failure> {
+        let api: Api<DynamicObject> = match (scope, namespaced) {
+            (Scope::Namespace(ns), true) => Api::namespaced_with(self.client.clone(), ns, resource),
+            _ => Api::all_with(self.client.clone(), resource),
         };
         let mut params = ListParams::default();
         if let Some(selector) = selector {
             params = params.labels(selector);
         }
-        let where_ = match (scope, kind.namespaced) {
+        let where_ = match (scope, namespaced) {
             (Scope::Namespace(ns), true) => format!(" in namespace {ns:?}"),
             (Scope::All, true) => " in all namespaces".to_string(),
             _ => String::new(),
         };
-        let what = format!("list {}{where_}", kind.qualified());
-        match self.call(&what, api.list(&params)).await? {
-            Ok(list) => Ok(Some(list.items.into_iter().map(|item| to_json(kind, item)).collect())),
-            Err(_) => Ok(None),
-        }
+        let qualified = if resource.group.is_empty() {
+            resource.plural.clone()
+        } else {
+            format!("{}.{}", resource.plural, resource.group)
+        };
+        let what = format!("list {qualified}{where_}");
+        Ok(match self.call_passing(&what, pass, api.list(&params)).await? {
+            Ok(list) => {
+                Ok(list.items.into_iter().map(|item| to_json(resource, item, values)).collect())
+            }
+            Err(status) => Err(status.code),
+        })
     }
 }
 
@@ -232,24 +333,43 @@ fn connection_reason(e: &kube::Error) -> String {
     text
 }
 
+/// Whether a list keeps Secret values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretValues {
+    /// Keys only: values become null as soon as the list arrives (every view).
+    Drop,
+    /// Kept in memory for hashing (`diff --against-cluster`); never printed.
+    KeepForHashing,
+}
+
 /// An object as JSON with its type set (list items may lack it), without `managedFields`,
-/// and for Secrets without values: keys are kept, values become null right away.
-fn to_json(kind: &Kind, object: DynamicObject) -> serde_json::Value {
+/// and for Secrets without the last applied configuration (it holds the values) and, unless
+/// kept, without values: keys stay, values become null right away.
+fn to_json(
+    resource: &ApiResource,
+    object: DynamicObject,
+    values: SecretValues,
+) -> serde_json::Value {
     let mut value = serde_json::to_value(&object).unwrap_or_default();
     if let Some(map) = value.as_object_mut() {
-        let api_version = if kind.group.is_empty() {
-            kind.version.to_string()
-        } else {
-            format!("{}/{}", kind.group, kind.version)
-        };
-        map.insert("apiVersion".into(), api_version.into());
-        map.insert("kind".into(), kind.kind.into());
+        map.insert("apiVersion".into(), resource.api_version.clone().into());
+        map.insert("kind".into(), resource.kind.clone().into());
         if let Some(meta) = map.get_mut("metadata").and_then(|m| m.as_object_mut()) {
             meta.remove("managedFields");
         }
-        if kind.kind == "Secret" && kind.group.is_empty() {
+        if resource.kind == "Secret" && resource.group.is_empty() {
+            // client-side apply keeps the whole Secret, values included, in this annotation.
+            if let Some(annotations) = map
+                .get_mut("metadata")
+                .and_then(|m| m.get_mut("annotations"))
+                .and_then(|a| a.as_object_mut())
+            {
+                annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+            }
             for field in ["data", "stringData"] {
-                if let Some(data) = map.get_mut(field).and_then(|d| d.as_object_mut()) {
+                if let Some(data) = map.get_mut(field).and_then(|d| d.as_object_mut())
+                    && values == SecretValues::Drop
+                {
                     for v in data.values_mut() {
                         *v = serde_json::Value::Null;
                     }
@@ -281,21 +401,67 @@ pub async fn snapshot(
             .then(|| selector.map(str::to_string))
             .flatten();
         let kind = *kind;
-        tasks.spawn(async move { (i, cluster.list(&kind, &scope, selector.as_deref()).await) });
+        // Our own kind must be listable; for the others a 403 leaves a gap the views show.
+        let pass: &'static [u16] = if kind.group == CONNECTION.group && kind.kind == CONNECTION.kind
+        {
+            &[404]
+        } else {
+            &[403, 404]
+        };
+        tasks.spawn(async move {
+            (i, cluster.list_passing(&kind, &scope, selector.as_deref(), pass).await)
+        });
     }
-    let mut results = vec![None; KINDS.len()];
+    let mut results: Vec<Option<Vec<serde_json::Value>>> = vec![None; KINDS.len()];
+    let mut forbidden = Vec::new();
+    let mut missing = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         let (i, result) = joined.map_err(|e| Failure(format!("internal error: {e}")))?;
-        results[i] = Some(result?);
+        match result? {
+            Ok(items) => results[i] = Some(items),
+            Err(403) => forbidden.push(KINDS[i]),
+            // Built-in kinds are always served: a 404 there is a broken server, not a missing CRD.
+            Err(code)
+                if KINDS[i].group.is_empty() || matches!(KINDS[i].group, "apps" | "batch") =>
+            {
+                return Err(Failure(format!(
+                    "the API server at {} answered {code} to list {}: it does not serve a built-in kind",
+                    cluster.server,
+                    KINDS[i].qualified()
+                )));
+            }
+            Err(_) => missing.push(KINDS[i]),
+        }
+    }
+    // Loft clusters are cluster-scoped, their kubeconfig Secrets live elsewhere (`loft`): list
+    // Secrets in those namespaces too, once each.
+    let mut results: Vec<(Kind, Option<Vec<serde_json::Value>>)> =
+        KINDS.iter().copied().zip(results).collect();
+    if let Scope::Namespace(ns) = scope {
+        let mut extra = std::collections::BTreeSet::new();
+        for (kind, items) in &results {
+            if kind.kind == "Cluster" {
+                for item in items.iter().flatten() {
+                    let secret_ns = item
+                        .pointer("/spec/config/secretNamespace")
+                        .and_then(|n| n.as_str())
+                        .unwrap_or(connections_core::render::loft::SECRET_NAMESPACE);
+                    if item.pointer("/spec/config/secretName").is_some() && secret_ns != ns {
+                        extra.insert(secret_ns.to_string());
+                    }
+                }
+            }
+        }
+        let secrets = KINDS.iter().find(|k| k.kind == "Secret").copied().expect("Secret is read");
+        for namespace in extra {
+            let items = cluster.list(&secrets, &Scope::Namespace(namespace), None).await?;
+            results.push((secrets, items));
+        }
     }
     let mut sources = SourceMap::new();
     let mut documents = Vec::new();
-    let mut missing = Vec::new();
-    for (kind, items) in KINDS.iter().zip(results) {
-        let Some(items) = items.flatten() else {
-            missing.push(*kind);
-            continue;
-        };
+    for (kind, items) in results.iter().map(|(k, i)| (k, i.clone())) {
+        let Some(items) = items else { continue };
         for item in items {
             // Pods that a workload owns are that workload's; only bare Pods are consumers.
             if kind.kind == "Pod"
@@ -323,7 +489,7 @@ pub async fn snapshot(
         Scope::All => cluster.namespace.clone(),
     };
     let analysis = analyse(documents, &LowerOptions { default_namespace }, &Offline);
-    Ok(Snapshot { analysis, missing })
+    Ok(Snapshot { analysis, missing, forbidden })
 }
 
 /// Points every node of a generated tree at the object's pseudo-file.
@@ -346,7 +512,7 @@ fn set_file(node: &mut connections_core::syntax::Node, file: FileId) {
 pub struct LiveObjects {
     objects: std::collections::HashMap<
         (connections_core::model::TargetKind, String, String),
-        Vec<String>,
+        connections_core::validate::ExternalKeys,
     >,
 }
 
@@ -357,9 +523,7 @@ impl connections_core::validate::ExternalObjects for LiveObjects {
         namespace: &str,
         name: &str,
     ) -> Option<connections_core::validate::ExternalKeys> {
-        self.objects
-            .get(&(target, namespace.to_string(), name.to_string()))
-            .map(|keys| connections_core::validate::ExternalKeys { keys: keys.clone() })
+        self.objects.get(&(target, namespace.to_string(), name.to_string())).cloned()
     }
 }
 
@@ -398,13 +562,19 @@ pub async fn live_objects(
                     .and_then(|n| n.as_str())
                     .unwrap_or_default()
                     .to_string();
-                let mut keys = Vec::new();
+                let mut found = connections_core::validate::ExternalKeys::default();
                 for field in ["data", "stringData", "binaryData"] {
                     if let Some(map) = item.get(field).and_then(|d| d.as_object()) {
-                        keys.extend(map.keys().cloned());
+                        found.keys.extend(map.keys().cloned());
                     }
                 }
-                live.objects.insert((*target, namespace.clone(), name), keys);
+                if let Some(labels) = item.pointer("/metadata/labels").and_then(|l| l.as_object()) {
+                    found.labels = labels
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                        .collect();
+                }
+                live.objects.insert((*target, namespace.clone(), name), found);
             }
         }
     }

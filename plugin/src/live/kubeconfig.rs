@@ -53,13 +53,30 @@ pub fn kubeconfig_paths(
 pub fn load(paths: &[PathBuf]) -> Result<Kubeconfig, String> {
     let mut merged: Option<Kubeconfig> = None;
     for path in paths {
-        let config = Kubeconfig::read_from(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let config = Kubeconfig::read_from(path).map_err(|e| parse_error(path, &e))?;
         merged = Some(match merged {
             None => config,
             Some(m) => m.merge(config).map_err(|e| format!("{}: {e}", path.display()))?,
         });
     }
     merged.ok_or_else(|| "no kubeconfig files".to_string())
+}
+
+/// A kubeconfig error without the file's text: parse errors quote the offending lines, and a
+/// kubeconfig holds tokens. Only the file and the position are named.
+fn parse_error(path: &Path, error: &kube::config::KubeconfigError) -> String {
+    let text = error.to_string();
+    if let kube::config::KubeconfigError::ReadConfig(io, _) = error {
+        return format!("{}: cannot read the kubeconfig: {io}", path.display());
+    }
+    let position = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .collect::<Vec<_>>()
+        .windows(2)
+        .find(|w| w[0] == "line" && w[1].parse::<u32>().is_ok())
+        .map(|w| format!(" (near line {})", w[1]))
+        .unwrap_or_default();
+    format!("{}: not a valid kubeconfig{position}", path.display())
 }
 
 /// The context that will be used: `--context`, else `current-context`.
@@ -80,6 +97,9 @@ pub fn namespace(flag: Option<&str>, config: &Kubeconfig, context: Option<&str>)
         .unwrap_or_else(|| "default".to_string())
 }
 
+/// The longest timeout accepted: beyond it, time arithmetic overflows and nobody waits anyway.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// kubectl's `--request-timeout`: a bare non-negative integer is seconds, otherwise a Go
 /// duration (`1m30s`, `1.5h`, `250ms`); `0` means no timeout.
 pub fn parse_request_timeout(text: &str) -> Result<Option<Duration>, String> {
@@ -89,7 +109,13 @@ pub fn parse_request_timeout(text: &str) -> Result<Option<Duration>, String> {
             "invalid --request-timeout {text:?}: use seconds (`5`) or a duration (`1m30s`); `0` means none"
         )
     };
+    let too_long = || {
+        format!("--request-timeout {text:?} is longer than a year; use `0` to wait without a limit")
+    };
     if let Ok(seconds) = text.parse::<u64>() {
+        if seconds > MAX_TIMEOUT.as_secs() {
+            return Err(too_long());
+        }
         return Ok((seconds > 0).then(|| Duration::from_secs(seconds)));
     }
     if text.starts_with('-') || text.is_empty() {
@@ -117,6 +143,9 @@ pub fn parse_request_timeout(text: &str) -> Result<Option<Duration>, String> {
         };
         total += value * scale;
         rest = &rest[unit_len..];
+    }
+    if total > MAX_TIMEOUT.as_secs_f64() {
+        return Err(too_long());
     }
     Ok((total > 0.0).then(|| Duration::from_secs_f64(total)))
 }
@@ -224,7 +253,9 @@ mod tests {
         assert_eq!(parse_request_timeout("250ms").unwrap(), Some(Duration::from_millis(250)));
         assert_eq!(parse_request_timeout("1.5h").unwrap(), Some(Duration::from_secs(5400)));
         assert_eq!(parse_request_timeout("0").unwrap(), None);
-        for bad in ["-1", "", "5x", "m", "1m-2s"] {
+        for bad in
+            ["-1", "", "5x", "m", "1m-2s", "99999999999999999999h", "18446744073709551615", "9000h"]
+        {
             assert!(parse_request_timeout(bad).is_err(), "{bad}");
         }
     }

@@ -3,6 +3,8 @@
 
 pub mod age;
 pub mod cluster;
+pub mod compare;
+pub mod jsonpath;
 pub mod kubeconfig;
 pub mod table;
 pub mod views;

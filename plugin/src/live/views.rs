@@ -17,12 +17,16 @@ use std::fmt::Write as _;
 /// What `describe` and `get` were asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
-    /// A Connection (ours or KubeETL's).
+    /// A Connection (ours, else KubeETL's, else a Polyaxon agent connection).
     Connection(String),
+    /// A KubeETL Connection, named with its group.
+    EtlConnection(String),
     /// A KubeDirectorCluster.
     KubeDirectorCluster(String),
     /// A Loft cluster.
     LoftCluster(String),
+    /// A connection of a Polyaxon agent config (`--repo` only: it is not an object).
+    Polyaxon(String),
 }
 
 /// Parses `connection/NAME`, `kdcluster/NAME`, `cluster/NAME` or a bare `NAME` (a connection).
@@ -32,11 +36,12 @@ pub fn parse_target(text: &str) -> Result<Target, Failure> {
     };
     let name = name.to_string();
     match kind.to_ascii_lowercase().as_str() {
-        "connection"
-        | "connections"
-        | "conn"
-        | "connection.connections.dev"
-        | "connection.etl.dataworkz.nl" => Ok(Target::Connection(name)),
+        "connection" | "connections" | "conn" | "connection.connections.dev" => {
+            Ok(Target::Connection(name))
+        }
+        "connection.etl.dataworkz.nl" | "connections.etl.dataworkz.nl" => {
+            Ok(Target::EtlConnection(name))
+        }
         "kdcluster"
         | "kubedirectorcluster"
         | "kubedirectorclusters"
@@ -44,27 +49,40 @@ pub fn parse_target(text: &str) -> Result<Target, Failure> {
         "cluster" | "clusters" | "cluster.storage.loft.sh" | "cluster.management.loft.sh" => {
             Ok(Target::LoftCluster(name))
         }
+        "polyaxon" => Ok(Target::Polyaxon(name)),
         other => Err(Failure(format!(
-            "unknown kind {other:?}: use connection/NAME, kdcluster/NAME or cluster/NAME (a Loft cluster)"
+            "unknown kind {other:?}: use connection/NAME, kdcluster/NAME, cluster/NAME (a Loft cluster) or polyaxon/NAME (an agent connection)"
         ))),
     }
 }
 
 /// Finds the object a target names in `namespace` (cluster-scoped Loft clusters ignore it).
 pub fn find(model: &Model, target: &Target, namespace: &str) -> Option<usize> {
-    model.objects.iter().position(|o| match target {
-        Target::Connection(name) => {
-            matches!(o.body, Body::Connection(_))
-                && o.name.value == *name
+    use connections_core::model::Flavour;
+    let connection = |flavour: Flavour, name: &str| {
+        model.objects.iter().position(|o| {
+            matches!(&o.body, Body::Connection(c) if c.flavour == flavour)
+                && o.name.value == name
                 && o.namespace_str() == namespace
+        })
+    };
+    match target {
+        // Ours first, as workloads resolve `connections.dev/use`.
+        Target::Connection(name) => {
+            connection(Flavour::Ours, name).or_else(|| connection(Flavour::KubeEtl, name))
         }
-        Target::KubeDirectorCluster(name) => {
+        Target::EtlConnection(name) => connection(Flavour::KubeEtl, name),
+        Target::KubeDirectorCluster(name) => model.objects.iter().position(|o| {
             matches!(o.body, Body::KubeDirectorCluster(_))
                 && o.name.value == *name
                 && o.namespace_str() == namespace
-        }
-        Target::LoftCluster(name) => matches!(o.body, Body::LoftCluster) && o.name.value == *name,
-    })
+        }),
+        Target::LoftCluster(name) => model
+            .objects
+            .iter()
+            .position(|o| matches!(o.body, Body::LoftCluster) && o.name.value == *name),
+        Target::Polyaxon(_) => None,
+    }
 }
 
 /// `group/kind`, as describe's Source line shows it.
@@ -107,7 +125,7 @@ fn secret_source(model: &Model, namespace: &str, name: &str) -> Option<usize> {
 }
 
 /// Describes one reference: the object and each key it needs, found or missing.
-fn reference_line(model: &Model, r: &Reference) -> String {
+fn reference_line(model: &Model, r: &Reference, forbidden: &[&str]) -> String {
     let (found, detail, keys): (bool, String, Option<Vec<String>>) = match r.target {
         TargetKind::Secret => match secret_source(model, &r.namespace, &r.name.value) {
             Some(s) => {
@@ -160,6 +178,9 @@ fn reference_line(model: &Model, r: &Reference) -> String {
         TargetKind::KubeDirectorCluster => "KubeDirectorCluster",
         TargetKind::Connection => "Connection",
     };
+    if !found && forbidden.contains(&kind) {
+        return format!("{kind} {}  ? no permission to list {kind}s here", r.name.value);
+    }
     let mut text = format!("{kind} {}{detail}  {}", r.name.value, mark(found || r.optional));
     if r.optional && !found {
         text.push_str(" (optional)");
@@ -259,7 +280,12 @@ pub fn users_of(model: &Model, index: usize) -> Vec<String> {
 }
 
 /// `describe connection/NAME`.
-pub fn describe_connection(model: &Model, index: usize, diagnostics: &[Diagnostic]) -> String {
+pub fn describe_connection(
+    model: &Model,
+    index: usize,
+    diagnostics: &[Diagnostic],
+    forbidden: &[&str],
+) -> String {
     let object = &model.objects[index];
     let Body::Connection(connection) = &object.body else { return String::new() };
     let mut out = String::new();
@@ -292,7 +318,7 @@ pub fn describe_connection(model: &Model, index: usize, diagnostics: &[Diagnosti
                     (None, false) => ", items as environment variables".to_string(),
                     (None, true) => ", all keys as environment variables".to_string(),
                 };
-                format!("{}{how}", reference_line(model, r))
+                format!("{}{how}", reference_line(model, r, forbidden))
             })
         })
     };
@@ -315,7 +341,7 @@ pub fn describe_connection(model: &Model, index: usize, diagnostics: &[Diagnosti
                     references
                         .iter()
                         .find(|r| r.path.starts_with(&path))
-                        .map(|r| reference_line(model, r))
+                        .map(|r| reference_line(model, r, forbidden))
                         .unwrap_or_default()
                 }
                 None => "<unset>".to_string(),
@@ -385,8 +411,88 @@ fn describe_health(out: &mut String, root: &Node) {
     }
 }
 
+/// `describe NAME` of a Polyaxon agent connection (from `--repo`; the agent's config is not a
+/// Kubernetes object the cluster could list).
+pub fn describe_polyaxon(model: &Model, config: usize, index: usize, forbidden: &[&str]) -> String {
+    let connection = &model.polyaxon[config].connections[index];
+    let c = &connection.model;
+    let mut out = String::new();
+    line(&mut out, 0, "Name", connection.name.as_ref().map_or("<none>", |n| n.value.as_str()));
+    line(
+        &mut out,
+        0,
+        "Namespace",
+        format!("{} (where the agent config is read)", model.default_namespace),
+    );
+    line(&mut out, 0, "Source", format!("Polyaxon agent config, {}", connection.path));
+    line(&mut out, 0, "Kind", c.type_name.as_ref().map_or("<none>", |t| t.value.as_str()));
+    if let Some(d) = &c.description {
+        line(&mut out, 0, "Description", d);
+    }
+    if c.schema.is_empty() {
+        line(&mut out, 0, "Schema", "<none>");
+    } else {
+        let _ = writeln!(out, "Schema:");
+        for (key, value) in &c.schema {
+            line(&mut out, 2, &key.value, scalar_text(value));
+        }
+    }
+    let references: Vec<&Reference> =
+        model.references.iter().filter(|r| r.from == Referrer::Polyaxon(config, index)).collect();
+    for (label, field) in [("Secret", "secret"), ("ConfigMap", "configMap")] {
+        let path = format!("{}.{field}.name", connection.path);
+        let text =
+            references.iter().find(|r| r.path == path).map(|r| reference_line(model, r, forbidden));
+        line(&mut out, 0, label, text.unwrap_or_else(|| "<none>".into()));
+    }
+    let users: Vec<String> = model
+        .objects
+        .iter()
+        .filter_map(|o| match &o.body {
+            Body::Workload(w)
+                if w.uses.iter().any(|u| {
+                    model.usable_connection(o.namespace_str(), &u.value)
+                        == Some(UsableConnection::Polyaxon(config, index))
+                }) =>
+            {
+                Some(format!("{}/{}", o.kind.value, o.name.value))
+            }
+            _ => None,
+        })
+        .collect();
+    if users.is_empty() {
+        line(&mut out, 0, "Used By", "<none>");
+    } else {
+        let _ = writeln!(out, "Used By:");
+        for user in users {
+            let _ = writeln!(out, "  {user}");
+        }
+    }
+    out
+}
+
+/// `found/total` of a Polyaxon connection's references.
+pub fn polyaxon_reference_counts(model: &Model, config: usize, index: usize) -> (usize, usize) {
+    let references: Vec<&Reference> =
+        model.references.iter().filter(|r| r.from == Referrer::Polyaxon(config, index)).collect();
+    let found = references
+        .iter()
+        .filter(|r| match r.target {
+            TargetKind::Secret => secret_source(model, &r.namespace, &r.name.value).is_some(),
+            TargetKind::ConfigMap => model.configmap(&r.namespace, &r.name.value).is_some(),
+            _ => true,
+        })
+        .count();
+    (found, references.len())
+}
+
 /// `describe kdcluster/NAME`.
-pub fn describe_kubedirector(model: &Model, index: usize, diagnostics: &[Diagnostic]) -> String {
+pub fn describe_kubedirector(
+    model: &Model,
+    index: usize,
+    diagnostics: &[Diagnostic],
+    forbidden: &[&str],
+) -> String {
     let object = &model.objects[index];
     let Body::KubeDirectorCluster(spec) = &object.body else { return String::new() };
     let ns = object.namespace_str();
@@ -401,6 +507,9 @@ pub fn describe_kubedirector(model: &Model, index: usize, diagnostics: &[Diagnos
     }
     for name in &spec.configmaps {
         let status = match model.configmap(ns, &name.value) {
+            None if forbidden.contains(&"ConfigMap") => {
+                "? no permission to list ConfigMaps here".to_string()
+            }
             None => {
                 format!("✗ skipped by KubeDirector: no ConfigMap {} in namespace {ns}", name.value)
             }
@@ -421,6 +530,9 @@ pub fn describe_kubedirector(model: &Model, index: usize, diagnostics: &[Diagnos
     }
     for name in &spec.secrets {
         let status = match secret_source(model, ns, &name.value) {
+            None if forbidden.contains(&"Secret") => {
+                "? no permission to list Secrets here".to_string()
+            }
             None => {
                 format!("✗ skipped by KubeDirector: no Secret {} in namespace {ns}", name.value)
             }
@@ -472,7 +584,8 @@ pub fn describe_kubedirector(model: &Model, index: usize, diagnostics: &[Diagnos
     out
 }
 
-/// Replaces every Secret data value in a configmeta document with `***`.
+/// Replaces every Secret data and annotation value in a configmeta document with `***`
+/// (annotations too: `last-applied-configuration` holds the whole Secret).
 fn mask_configmeta_secrets(value: &mut serde_json::Value) {
     let Some(groups) = value.pointer_mut("/connections/secrets").and_then(|s| s.as_object_mut())
     else {
@@ -480,9 +593,11 @@ fn mask_configmeta_secrets(value: &mut serde_json::Value) {
     };
     for entries in groups.values_mut() {
         for entry in entries.as_array_mut().into_iter().flatten() {
-            if let Some(data) = entry.get_mut("data").and_then(|d| d.as_object_mut()) {
-                for v in data.values_mut() {
-                    *v = serde_json::Value::String("***".into());
+            for field in ["data", "annotations"] {
+                if let Some(map) = entry.get_mut(field).and_then(|d| d.as_object_mut()) {
+                    for v in map.values_mut() {
+                        *v = serde_json::Value::String("***".into());
+                    }
                 }
             }
         }
@@ -522,7 +637,8 @@ pub fn describe_loft_cluster(
     line(&mut out, 0, "Owner", owner.unwrap_or_else(|| "<none>".into()));
     match (text(&["config", "secretName"]), text(&["config", "secretNamespace"])) {
         (Some(name), ns) => {
-            let ns = ns.unwrap_or_else(|| model.default_namespace.clone());
+            let ns =
+                ns.unwrap_or_else(|| connections_core::render::loft::SECRET_NAMESPACE.to_string());
             let key = text(&["config", "key"]).unwrap_or_else(|| "config".into());
             let status = match (secret.found, secret.has_key) {
                 (false, _) => "✗ missing".to_string(),

@@ -1100,10 +1100,11 @@ impl Lowerer<'_, '_> {
         let Some(secret_name) = self.fields.string(config, "secretName", "spec.config") else {
             return;
         };
+        // Loft keeps cluster credentials in its own namespace, `loft`, unless told otherwise.
         let namespace = self
             .fields
             .string(config, "secretNamespace", "spec.config")
-            .map_or_else(|| self.options.default_namespace.clone(), |n| n.value);
+            .map_or_else(|| crate::render::loft::SECRET_NAMESPACE.to_string(), |n| n.value);
         let keys = self
             .fields
             .string(config, "key", "spec.config")

@@ -70,6 +70,8 @@ pub struct PolyaxonConnection {
     pub kind: Option<Spanned<String>>,
     /// Everything else, in the shape every connection shares.
     pub model: ConnectionModel,
+    /// The entry as written.
+    pub node: Node,
     /// Field path of the entry (`connections[2]` or `artifactsStore`).
     pub path: String,
 }
@@ -156,6 +158,7 @@ fn lower_connection(node: &Node, path: &str, fields: &mut Fields<'_>) -> Polyaxo
             schema_node,
         },
         kind,
+        node: node.clone(),
         path: path.to_string(),
     }
 }

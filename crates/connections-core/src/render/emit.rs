@@ -190,7 +190,6 @@ pub fn is_plain_safe(text: &str) -> bool {
             | b'`'
             | b' '
             | b'+'
-            | b'.'
             | b'='
             | b'<'
             | b'~'
@@ -199,6 +198,10 @@ pub fn is_plain_safe(text: &str) -> bool {
         return false;
     }
     if last == b' ' || last == b':' {
+        return false;
+    }
+    // `...` ends a document; `.5`, `.inf` and `.nan` are numbers (the resolve check below).
+    if text.starts_with("...") {
         return false;
     }
     if text.contains(": ") || text.contains(" #") {

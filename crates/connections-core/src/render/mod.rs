@@ -231,7 +231,7 @@ fn drop_null_template_timestamps(node: &mut Node) {
 
 /// A file-name-safe form of a name: names the API server accepts may still hold characters
 /// that are unsafe in paths (`:` in RBAC names); those get a hash suffix to stay unique.
-fn file_stem(kind: &str, name: &str) -> String {
+pub(crate) fn file_stem(kind: &str, name: &str) -> String {
     let safe = name
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')

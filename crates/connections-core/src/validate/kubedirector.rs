@@ -23,7 +23,12 @@ pub(super) fn kubedirector_dangling(
 }
 
 /// Labels KubeDirector needs, and what the rendered configmeta cannot know.
-pub(super) fn kubedirector_checks(model: &Model, index: usize, out: &mut Vec<Diagnostic>) {
+pub(super) fn kubedirector_checks(
+    model: &Model,
+    index: usize,
+    external: &dyn ExternalObjects,
+    out: &mut Vec<Diagnostic>,
+) {
     use crate::render::configmeta::{
         CM_TYPE_LABEL, SECRET_TYPE_LABEL, secret_labels, secret_metadata_path, string_map,
     };
@@ -31,7 +36,27 @@ pub(super) fn kubedirector_checks(model: &Model, index: usize, out: &mut Vec<Dia
     let Body::KubeDirectorCluster(spec) = &object.body else { return };
     let ns = object.namespace_str();
     for (i, name) in spec.configmaps.iter().enumerate() {
-        let Some(cm) = model.configmap(ns, &name.value) else { continue };
+        let Some(cm) = model.configmap(ns, &name.value) else {
+            // Found in the cluster (--cluster-check): its labels decide too.
+            if let Some(live) = external.has(TargetKind::ConfigMap, ns, &name.value)
+                && !live.labels.contains_key(CM_TYPE_LABEL)
+            {
+                out.push(
+                    Diagnostic::new(
+                        Check::UnlabelledKubedirectorConfigmap,
+                        name.span,
+                        format!(
+                            "ConfigMap `{}` (in the cluster) has no label `{CM_TYPE_LABEL}`, so KubeDirector leaves it out of the configmeta of `{}` without a word",
+                            name.value, object.name.value
+                        ),
+                    )
+                    .path(format!("spec.connections.configmaps[{i}]"))
+                    .label("will be skipped")
+                    .help(format!("add `{CM_TYPE_LABEL}: <type>` to the labels of ConfigMap `{}`", name.value)),
+                );
+            }
+            continue;
+        };
         let cm = &model.objects[cm];
         if !string_map(&cm.root, &["metadata", "labels"]).contains_key(CM_TYPE_LABEL) {
             out.push(
@@ -51,7 +76,26 @@ pub(super) fn kubedirector_checks(model: &Model, index: usize, out: &mut Vec<Dia
         }
     }
     for (i, name) in spec.secrets.iter().enumerate() {
-        let Some(&source) = model.secret_sources(ns, &name.value).first() else { continue };
+        let Some(&source) = model.secret_sources(ns, &name.value).first() else {
+            if let Some(live) = external.has(TargetKind::Secret, ns, &name.value)
+                && !live.labels.contains_key(SECRET_TYPE_LABEL)
+            {
+                out.push(
+                    Diagnostic::new(
+                        Check::UnlabelledKubedirectorSecret,
+                        name.span,
+                        format!(
+                            "Secret `{}` (in the cluster) has no label `{SECRET_TYPE_LABEL}`, so KubeDirector leaves it out of the configmeta of `{}` without a word",
+                            name.value, object.name.value
+                        ),
+                    )
+                    .path(format!("spec.connections.secrets[{i}]"))
+                    .label("will be skipped")
+                    .help(format!("add `{SECRET_TYPE_LABEL}: <type>` to the labels of Secret `{}`", name.value)),
+                );
+            }
+            continue;
+        };
         let source = &model.objects[source];
         if !secret_labels(source).contains_key(SECRET_TYPE_LABEL) {
             let labels_at = secret_metadata_path(source).join(".");

@@ -27,11 +27,13 @@ pub trait ExternalObjects {
     fn has(&self, target: TargetKind, namespace: &str, name: &str) -> Option<ExternalKeys>;
 }
 
-/// The keys of an object found outside the repository.
-#[derive(Clone, Debug)]
+/// What is known of an object found outside the repository: names, never values.
+#[derive(Clone, Debug, Default)]
 pub struct ExternalKeys {
     /// Its keys.
     pub keys: Vec<String>,
+    /// Its labels.
+    pub labels: BTreeMap<String, String>,
 }
 
 /// No objects outside the repository (the offline default).
@@ -82,7 +84,7 @@ pub fn check(model: &Model, external: &dyn ExternalObjects) -> Vec<Diagnostic> {
     for (i, object) in model.objects.iter().enumerate() {
         match &object.body {
             Body::Connection(connection) => connection_checks(model, i, connection, &mut out),
-            Body::KubeDirectorCluster(_) => kubedirector_checks(model, i, &mut out),
+            Body::KubeDirectorCluster(_) => kubedirector_checks(model, i, external, &mut out),
             Body::ConnectionType(connection_type) => {
                 connection_type_checks(connection_type, &mut out)
             }
