@@ -426,6 +426,10 @@ pub struct DiffArgs {
     /// How to show the differences.
     #[arg(long, value_enum, default_value_t = DiffFormat::Unified, help_heading = "Output")]
     pub format: DiffFormat,
+    /// Longest markdown output, in characters: GitHub takes 65,536 per comment, GitLab
+    /// 1,000,000 per note. Past it, sections are left out with a visible notice.
+    #[arg(long, value_name = "CHARS", default_value_t = GITHUB_COMMENT_LIMIT, value_parser = clap::value_parser!(u32).range(512..), help_heading = "Output")]
+    pub markdown_limit: u32,
     #[command(flatten)]
     /// Cluster (used with `--against-cluster`).
     pub cluster: ClusterArgs,
@@ -433,6 +437,9 @@ pub struct DiffArgs {
     /// Findings.
     pub report: ReportArgs,
 }
+
+/// The longest comment GitHub accepts, in characters.
+pub const GITHUB_COMMENT_LIMIT: u32 = 65_536;
 
 /// Formats of `diff`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

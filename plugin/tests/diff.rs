@@ -134,16 +134,16 @@ fn missing_revision_in_a_shallow_clone_says_how_to_fetch_it() {
     let work = tmp.path().join("work");
     let out = run_in(&work, &["diff", "deploy", "--base", "origin/main"]);
     assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
     assert_eq!(
-        text(&out.stderr),
-        "error: revision origin/main is not in this clone (a shallow or single-branch checkout?); fetch it with `git fetch --depth=1 origin main`\n"
+        stderr,
+        "error: revision origin/main is not in this clone (a shallow or single-branch checkout?); fetch it with `git fetch --depth=1 origin +refs/heads/main:refs/remotes/origin/main`\n"
     );
     assert_eq!(text(&out.stdout), "");
-    // The fix it names works.
-    git(
-        &work,
-        &["fetch", "-q", "--depth=1", "origin", "+refs/heads/main:refs/remotes/origin/main"],
-    );
+    // The command it names works, run as written.
+    let fetch = stderr.split('`').nth(1).unwrap();
+    let args: Vec<&str> = fetch.split_whitespace().skip(1).collect();
+    git(&work, &args);
     let out = run_in(&work, &["diff", "deploy", "--base", "origin/main"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
 
@@ -214,9 +214,8 @@ fn against_a_folder_reads_only_what_render_wrote() {
     assert_eq!(out.status.code(), Some(1));
 }
 
-/// Reads a CI example and returns the `run`/`script` commands of the steps CI would run,
-/// with the CI variables given.
-fn ci_commands(file: &str, pick: &dyn Fn(&serde_json::Value) -> Vec<String>) -> Vec<String> {
+/// Reads a CI example as JSON (it is YAML).
+fn ci_file(file: &str) -> serde_json::Value {
     use connections_core::source::{FileId, LineIndex};
     let text = std::fs::read_to_string(workspace().join("examples/ci").join(file)).unwrap();
     let (docs, diagnostics) = connections_core::parse::parse(
@@ -226,27 +225,55 @@ fn ci_commands(file: &str, pick: &dyn Fn(&serde_json::Value) -> Vec<String>) -> 
         Default::default(),
     );
     assert!(diagnostics.is_empty(), "{file} does not parse");
-    let json = connections_core::render::emit::node_to_json(&docs[0].root);
-    pick(&json)
+    connections_core::render::emit::node_to_json(&docs[0].root)
 }
 
-/// Runs `commands` with `sh` in `dir`, kubectl-connections on PATH.
-fn sh(dir: &Path, commands: &[String], env: &[(&str, &str)]) -> Output {
+/// Runs `commands` with `sh -e` in `dir`, with kubectl-connections and `fakes` on PATH.
+fn sh(dir: &Path, fakes: &Path, commands: &[String], env: &[(&str, &str)]) -> Output {
     let bin_dir = Path::new(bin()).parent().unwrap();
     Command::new("sh")
         .args(["-ec", &commands.join("\n")])
         .current_dir(dir)
-        .env("PATH", format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default()))
+        .env(
+            "PATH",
+            format!(
+                "{}:{}:{}",
+                fakes.display(),
+                bin_dir.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
         .envs(env.iter().copied())
         .output()
         .unwrap()
 }
 
-/// A shallow CI checkout of the pull request, with the CI example copied in.
+/// A stand-in for `gh` or `curl`: logs its arguments (and the body file it posts) to
+/// `calls`, and answers a listing with `answer.json` (passed through the real jq for `gh
+/// --jq`, as gh does).
+fn fake(fakes: &Path, name: &str) {
+    let script = r#"#!/bin/sh
+dir=$(dirname "$0")
+echo "$*" >> "$dir/calls"
+for a in "$@"; do case $a in body=@*|body@*) cat "${a#*@}" >> "$dir/bodies";; esac; done
+case "$*" in
+  *--method*|*--request*) ;;
+  *--jq*) filter=$(echo "$*" | sed 's/.*--jq //'); jq -r "$filter" "$dir/answer.json";;
+  *) cat "$dir/answer.json";;
+esac
+"#;
+    write(fakes, name, script);
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(fakes.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A shallow CI checkout of the pull request, with the CI examples copied in.
 fn ci_checkout() -> (tempfile::TempDir, tempfile::TempDir, PathBuf) {
     let origin = two_commits();
-    let script = std::fs::read_to_string(workspace().join("examples/ci/pr-diff.sh")).unwrap();
-    write(origin.path(), "examples/ci/pr-diff.sh", &script);
+    for script in ["pr-diff.sh", "github-comment.sh", "gitlab-note.sh"] {
+        let text = std::fs::read_to_string(workspace().join("examples/ci").join(script)).unwrap();
+        write(origin.path(), &format!("examples/ci/{script}"), &text);
+    }
     git(origin.path(), &["add", "."]);
     git(origin.path(), &["commit", "-qm", "ci"]);
     let tmp = tempfile::tempdir().unwrap();
@@ -256,55 +283,267 @@ fn ci_checkout() -> (tempfile::TempDir, tempfile::TempDir, PathBuf) {
     (origin, tmp, work)
 }
 
+const MARKER: &str = "<!-- kubectl-connections-diff -->";
+
 #[test]
 fn github_actions_example_runs_as_written() {
-    let (_origin, _tmp, work) = ci_checkout();
-    let commands = ci_commands("github-actions.yaml", &|w| {
-        w["jobs"]["diff"]["steps"]
+    let (_origin, tmp, work) = ci_checkout();
+    let fakes = tmp.path().join("fakes");
+    fake(&fakes, "gh");
+    let workflow = ci_file("github-actions.yaml");
+    let step = |name: &str| {
+        workflow["jobs"]["diff"]["steps"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|s| matches!(s["name"].as_str(), Some("Fetch the target branch" | "Diff")))
-            .map(|s| s["run"].as_str().unwrap().replace("${{ github.base_ref }}", "main"))
-            .collect()
-    });
-    assert_eq!(commands.len(), 2, "{commands:?}");
-    let out = sh(&work, &commands, &[]);
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("no step {name}"))["run"]
+            .as_str()
+            .unwrap()
+            .replace("${{ github.base_ref }}", "main")
+            .replace("${{ github.event.pull_request.number }}", "7")
+    };
+    let summary = tmp.path().join("summary.md");
+    let env =
+        [("GITHUB_REPOSITORY", "acme/deploy"), ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())];
+    let commands = [step("Fetch the target branch"), step("Diff"), step("Comment")];
+    // No comment yet: one is created.
+    write(&fakes, "answer.json", "[{\"id\": 1, \"body\": \"LGTM\"}]");
+    let out = sh(&work, &fakes, &commands, &env);
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
     let comment = std::fs::read_to_string(work.join("connections-diff.md")).unwrap();
     assert!(
-        comment.starts_with("## kubectl connections diff\n\nSummary:\n```yaml\nModified (3):\n"),
+        comment.starts_with(&format!(
+            "{MARKER}\n## kubectl connections diff\n\nSummary:\n```yaml\nModified (3):\n"
+        )),
         "{comment}"
     );
     assert!(comment.contains("*** (after)") && !comment.contains("canary"), "{comment}");
+    assert_eq!(std::fs::read_to_string(&summary).unwrap(), comment);
+    let calls = std::fs::read_to_string(fakes.join("calls")).unwrap();
+    assert!(
+        calls.ends_with(
+            "api --method POST repos/acme/deploy/issues/7/comments -F body=@connections-diff.md\n"
+        ),
+        "{calls}"
+    );
+    assert_eq!(std::fs::read_to_string(fakes.join("bodies")).unwrap(), comment);
+    // The next push updates that comment in place.
+    write(
+        &fakes,
+        "answer.json",
+        &format!(
+            "[{{\"id\": 1, \"body\": \"LGTM\"}}, {{\"id\": 42, \"body\": \"{MARKER}\\nold\"}}]"
+        ),
+    );
+    let out = sh(&work, &fakes, &commands[2..], &env);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let calls = std::fs::read_to_string(fakes.join("calls")).unwrap();
+    assert!(
+        calls.ends_with(
+            "api --method PATCH repos/acme/deploy/issues/comments/42 -F body=@connections-diff.md\n"
+        ),
+        "{calls}"
+    );
 }
 
 #[test]
-fn gitlab_example_runs_as_written_up_to_posting() {
-    let (_origin, _tmp, work) = ci_checkout();
-    let commands = ci_commands("gitlab-ci.yaml", &|w| {
-        w["connections-diff"]["script"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap().to_string())
-            // Posting the note needs the GitLab API.
-            .filter(|s| !s.starts_with("curl"))
-            .collect()
-    });
-    assert_eq!(commands.len(), 2, "{commands:?}");
-    let out = sh(&work, &commands, &[("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "main")]);
+fn gitlab_example_runs_as_written() {
+    let (origin, tmp, work) = ci_checkout();
+    let fakes = tmp.path().join("fakes");
+    fake(&fakes, "curl");
+    let base = git(origin.path(), &["rev-parse", "main"]).trim().to_string();
+    let job = &ci_file("gitlab-ci.yaml")["connections-diff"];
+    let commands: Vec<String> =
+        job["script"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect();
+    let env = [
+        ("CI_MERGE_REQUEST_DIFF_BASE_SHA", base.as_str()),
+        ("CI_API_V4_URL", "https://gitlab.example/api/v4"),
+        ("CI_PROJECT_ID", "12"),
+        ("CI_MERGE_REQUEST_IID", "3"),
+        ("GITLAB_TOKEN", "glpat-test"),
+    ];
+    write(&fakes, "answer.json", "[]");
+    let out = sh(&work, &fakes, &commands, &env);
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
     assert!(text(&out.stdout).contains("pr-diff: the rendered output changes"));
     let comment = std::fs::read_to_string(work.join("connections-diff.md")).unwrap();
-    assert!(comment.contains("<details>") && !comment.contains("canary"), "{comment}");
-    // A merge request whose manifests do not validate fails the job, with no comment file.
+    assert!(
+        comment.starts_with(MARKER) && comment.contains("<details>") && !comment.contains("canary"),
+        "{comment}"
+    );
+    let calls = std::fs::read_to_string(fakes.join("calls")).unwrap();
+    assert!(
+        calls.ends_with("--fail --silent --show-error --request POST --header PRIVATE-TOKEN: glpat-test --data-urlencode body@connections-diff.md https://gitlab.example/api/v4/projects/12/merge_requests/3/notes\n"),
+        "{calls}"
+    );
+    // A merge request whose manifests do not validate: the note says so, the job fails.
+    write(&fakes, "answer.json", &format!("[{{\"id\": 9, \"body\": \"{MARKER}\\nold diff\"}}]"));
     write(
         &work,
         "deploy/cache.yaml",
         "apiVersion: connections.dev/v1alpha1\nkind: Connection\nmetadata: {name: c}\nspec: {type: postgres, schema: {}}\n",
     );
-    let out = sh(&work, &commands[1..], &[("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "main")]);
+    let out = sh(&work, &fakes, &commands[1..], &env);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let comment = std::fs::read_to_string(work.join("connections-diff.md")).unwrap();
+    assert!(comment.contains("The diff could not be made (exit code 2)"), "{comment}");
+    let calls = std::fs::read_to_string(fakes.join("calls")).unwrap();
+    assert!(
+        calls
+            .trim_end()
+            .ends_with("https://gitlab.example/api/v4/projects/12/merge_requests/3/notes/9"),
+        "{calls}"
+    );
+    assert!(calls.contains("--request PUT"), "{calls}");
+}
+
+#[test]
+fn base_refuses_paths_git_would_not_check_out() {
+    let tmp = two_commits();
+    let repo = tmp.path();
+    // A tree holding `..` as a name (twice: out of the temporary folder): git mktree takes it,
+    // checkout would refuse it.
+    let blob = {
+        let out = Command::new("git")
+            .args(["hash-object", "-w", "--stdin"])
+            .current_dir(repo)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write as _;
+                child.stdin.take().unwrap().write_all(b"escaped: true\n")?;
+                child.wait_with_output()
+            })
+            .unwrap();
+        text(&out.stdout).trim().to_string()
+    };
+    let mktree = |input: String| {
+        let out = Command::new("git")
+            .args(["mktree"])
+            .current_dir(repo)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write as _;
+                child.stdin.take().unwrap().write_all(input.as_bytes())?;
+                child.wait_with_output()
+            })
+            .unwrap();
+        text(&out.stdout).trim().to_string()
+    };
+    let evil = mktree(format!("100644 blob {blob}\tescaped.yaml\n"));
+    let up = mktree(format!("040000 tree {evil}\t..\n"));
+    let up = mktree(format!("040000 tree {up}\t..\n"));
+    let deploy = mktree(format!("040000 tree {up}\tdeploy\n"));
+    let commit = git(repo, &["commit-tree", &deploy, "-m", "crafted"]).trim().to_string();
+    let scratch = tempfile::tempdir().unwrap();
+    let out = Command::new(bin())
+        .args(["diff", "deploy", "--base", &commit])
+        .current_dir(repo)
+        .env("TMPDIR", scratch.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("holds a path git would refuse to check out"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Nothing was written, and the temporary folder is gone.
+    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn base_that_does_not_validate_is_an_error_that_shows_no_value() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path();
+    git(repo, &["init", "-q"]);
+    // The base holds a password inline (an error); the pull request fixes it.
+    write(
+        repo,
+        "deploy/c.yaml",
+        "apiVersion: connections.dev/v1alpha1\nkind: Connection\nmetadata: {name: db, namespace: apps}\nspec:\n  type: postgres\n  schema: {host: pg}\n  credentials:\n    password: {value: canary-inline-password}\n",
+    );
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "-qm", "base"]);
+    write(repo, "deploy/c.yaml", &connection("db", "pg"));
+    git(repo, &["checkout", "-q", "--detach"]);
+    let out = run_in(repo, &["diff", "deploy", "--base", "HEAD"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(!work.join("connections-diff.md").exists());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("deploy at HEAD does not validate (1 error), so it cannot be shown safely"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("canary") && !text(&out.stdout).contains("canary"), "{stderr}");
+}
+
+#[test]
+fn against_a_folder_does_not_follow_symbolic_links() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "repo/c.yaml", &connection("c", "h"));
+    write(
+        tmp.path(),
+        "outside/env.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {k: canary-outside}\n",
+    );
+    std::fs::create_dir(tmp.path().join("rendered")).unwrap();
+    std::os::unix::fs::symlink(
+        tmp.path().join("outside/env.yaml"),
+        tmp.path().join("rendered/env.yaml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("..", tmp.path().join("rendered/loop")).unwrap();
+    let out = run_in(tmp.path(), &["diff", "repo", "--against", "rendered"]);
+    assert_eq!(out.status.code(), Some(1));
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert!(!all.contains("canary"), "{all}");
+    assert!(all.contains("rendered/env.yaml is a symbolic link; not followed"), "{all}");
+    assert!(all.contains("rendered/loop is a symbolic link; not followed"), "{all}");
+}
+
+#[test]
+fn external_diff_program_gets_masked_files_like_kubectl_diff() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "repo/s.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: apps}\nstringData: {password: canary-external-new}\n",
+    );
+    write(
+        tmp.path(),
+        "old/s.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: apps}\nstringData: {password: canary-external-old}\n",
+    );
+    let rendered = tmp.path().join("rendered");
+    let out = run_in(tmp.path(), &["render", "old", "--out", rendered.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let scratch = tempfile::tempdir().unwrap();
+    let out = Command::new(bin())
+        .args(["diff", "repo", "--against", "rendered"])
+        .current_dir(tmp.path())
+        .env("KUBECTL_EXTERNAL_DIFF", "diff -u -r")
+        .env("TMPDIR", scratch.path())
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("/before/apps/secret-s.yaml"), "{stdout}");
+    assert!(
+        stdout.contains("-  password: \"*** (before)\"\n+  password: \"*** (after)\"\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("canary"), "{stdout}");
+    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0, "temporary files left");
+    let out = Command::new(bin())
+        .args(["diff", "repo", "--against", "rendered"])
+        .current_dir(tmp.path())
+        .env("KUBECTL_EXTERNAL_DIFF", "no-such-diff-program")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("KUBECTL_EXTERNAL_DIFF: cannot run no-such-diff-program"));
 }

@@ -7,8 +7,9 @@
 //!   bookkeeping folder) is compared with `expected/rendered/`.
 //!
 //! - when the case has `against/` (a folder an earlier render wrote), `diff input --against
-//!   against` in each format: compared with `expected/diff.txt`, `diff.md` and `diff.json`,
-//!   and no Secret value of the case (nor its base64 form) may appear in any of them.
+//!   against [diff-args]` in each format: compared with `expected/diff.txt`, `diff.md` and `diff.json`,
+//!   and no Secret value of the case (nor its base64 form), and no string holding `canary`,
+//!   may appear in any of them.
 //!
 //! `args` (optional) holds extra arguments, one per line. `cargo xtask bless` (BLESS=1)
 //! rewrites the expectations; review the diff before committing it.
@@ -172,15 +173,25 @@ fn check_diff_case(case: &Path, name: &str) -> Vec<String> {
     assert!(!secrets.is_empty() || !name.contains("secret"), "{name}: no Secret values found");
     for (format, file) in [("unified", "diff.txt"), ("markdown", "diff.md"), ("json", "diff.json")]
     {
-        let args: Vec<String> = ["diff", "input", "--against", "against", "--format", format]
+        let mut args: Vec<String> = ["diff", "input", "--against", "against", "--format", format]
             .iter()
             .map(|a| a.to_string())
             .collect();
+        args.extend(
+            std::fs::read_to_string(case.join("diff-args"))
+                .map(|t| t.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+                .unwrap_or_default(),
+        );
         let (code, stdout, stderr) = run(case, &args);
         let actual = format!(
             "$ kubectl connections {}\nexit code: {code}\n\n{stdout}{stderr}",
             args.join(" ")
         );
+        // Every secret in these fixtures holds "canary" (Loft kubeconfig tokens too, which are
+        // not in a Secret's data until render puts them there).
+        if actual.contains("canary") {
+            problems.push(format!("{name}: `diff --format {format}` shows a canary value"));
+        }
         for value in &secrets {
             if actual.contains(value.as_str()) {
                 problems.push(format!(

@@ -1,16 +1,21 @@
 //! Comparing two renders: per file (one object, or one configmeta file), created, deleted,
 //! changed or unchanged, with a unified diff of each change.
 //!
-//! Both sides are normalised before comparing (YAML parsed and written back by our emitter,
-//! JSON pretty-printed), so formatting alone never shows up as a change. Secret values are
-//! masked the way kubectl diff and Flux mask them: `***` for a value that is the same on both
-//! sides, `*** (before)` and `*** (after)` for one that changed (compared by hash), so that
-//! added, removed and changed keys stay visible while no value is ever shown. Masked text only
-//! ever goes to a display; nothing here writes files.
+//! Both sides are read as kubectl reads them (YAML 1.1 scalars, so `yes` and `true` are the
+//! same value) and written back by our emitter, with the old side's keys put in the new
+//! side's order: formatting, quoting and key order alone never show as a change. Secret values
+//! are masked the way kubectl diff and Flux mask them: `***` for a value that is the same on
+//! both sides, `*** (before)` and `*** (after)` for one that changed (compared by SHA-256 of
+//! the decoded bytes), so that added, removed and changed keys stay visible while no value is
+//! ever shown. A Secret is any object of kind `Secret`, wherever it sits (a `List` too);
+//! whatever its `data` holds is masked, and any other string in the document equal to one of
+//! its values (a YAML alias, a copy in an annotation) is masked too. A file that is not one
+//! YAML or JSON document is shown only as its size. Masked text only ever goes to a display;
+//! nothing here writes files.
 
 use crate::render::emit;
 use crate::source::{FileId, LineIndex};
-use crate::syntax::Node;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -118,31 +123,37 @@ pub struct Diff {
     pub summary: DiffSummary,
 }
 
-/// A parsed file: the node tree of a YAML object or a JSON configmeta document.
+/// A file read for comparison: one object (or configmeta document) as kubectl reads it, or
+/// something that is not one document.
 enum Parsed {
-    Yaml(Node),
-    Json(serde_json::Value),
-    /// Neither (or several YAML documents): shown only as its size and digest, since it may
-    /// hold a Secret that could not be parsed and so not masked.
-    Opaque(String),
+    /// Read from YAML: written back as YAML.
+    Yaml(Value),
+    /// Read from a `.json` file: written back as pretty JSON.
+    Json(Value),
+    /// Not a single YAML or JSON document: never shown (it may hold a Secret that could not be
+    /// read, so not masked), compared by hash.
+    Opaque { bytes: usize, hash: [u8; 32] },
+}
+
+impl Parsed {
+    fn value(&self) -> Option<&Value> {
+        match self {
+            Parsed::Yaml(v) | Parsed::Json(v) => Some(v),
+            Parsed::Opaque { .. } => None,
+        }
+    }
 }
 
 fn parse(path: &str, text: &str) -> Parsed {
-    let opaque = || {
-        Parsed::Opaque(format!(
-            "# {path}: not a single YAML or JSON document; its content is not shown (it may hold secrets): {} bytes, sha256 {}\n",
-            text.len(),
-            &hex(&hash(text.as_bytes()))[..16]
-        ))
-    };
+    let opaque = Parsed::Opaque { bytes: text.len(), hash: hash(text.as_bytes()) };
     if path.ends_with(".json") {
-        return serde_json::from_str(text).map_or_else(|_| opaque(), Parsed::Json);
+        return serde_json::from_str(text).map_or(opaque, Parsed::Json);
     }
     let (docs, diagnostics) =
         crate::parse::parse(FileId::SYNTHETIC, text, &LineIndex::new(text), Default::default());
     match docs.as_slice() {
-        [doc] if diagnostics.is_empty() => Parsed::Yaml(doc.root.clone()),
-        _ => opaque(),
+        [doc] if diagnostics.is_empty() => Parsed::Yaml(emit::node_to_json(&doc.root)),
+        _ => opaque,
     }
 }
 
@@ -150,140 +161,196 @@ fn hash(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The bytes a Secret `data` value stands for. Go's decoder skips `\r` and `\n`, so a value
-/// wrapped over lines is the same value; text that is not base64 is compared as itself.
-fn secret_bytes(encoded: &str) -> Vec<u8> {
+/// wrapped over lines is the same value; anything else that is not base64 is compared as
+/// written.
+fn secret_bytes(value: &Value) -> Vec<u8> {
     use base64::Engine as _;
+    let Some(encoded) = value.as_str() else { return value.to_string().into_bytes() };
     let compact: String = encoded.chars().filter(|c| *c != '\n' && *c != '\r').collect();
     base64::engine::general_purpose::STANDARD
         .decode(compact.as_bytes())
         .unwrap_or_else(|_| [b"not base64:".as_slice(), encoded.as_bytes()].concat())
 }
 
-/// The hash of each Secret value of a parsed file, by key: a Secret's `data` (decoded) and
-/// `stringData` (which wins, as on the API server), and each configmeta Secret entry's `data`.
-/// Comparing decoded bytes means `data` re-encoded or moved to `stringData` is no change.
-fn secret_values(parsed: &Parsed) -> BTreeMap<String, [u8; 32]> {
-    let mut out = BTreeMap::new();
-    let scalar = |v: &Node| v.as_scalar().map(|s| s.text.clone()).unwrap_or_default();
-    match parsed {
-        Parsed::Yaml(root) if is_secret(root) => {
-            for (k, v) in root.get("data").and_then(Node::as_map).unwrap_or(&[]) {
-                out.insert(k.key_text(), hash(&secret_bytes(&scalar(v))));
+fn plain_bytes(value: &Value) -> Vec<u8> {
+    value.as_str().map_or_else(|| value.to_string().into_bytes(), |s| s.as_bytes().to_vec())
+}
+
+/// Where Secret values sit in a document: every object of kind `Secret` (its `data` and
+/// `stringData`), and each Secret entry of a configmeta document (its `data`).
+struct SecretSite<'v> {
+    /// JSON pointer of the object.
+    at: String,
+    object: &'v serde_json::Map<String, Value>,
+}
+
+fn is_secret_object(object: &serde_json::Map<String, Value>) -> bool {
+    object.get("kind").and_then(Value::as_str) == Some("Secret")
+}
+
+fn secret_sites<'v>(value: &'v Value, at: &str, out: &mut Vec<SecretSite<'v>>) {
+    match value {
+        Value::Object(object) => {
+            let configmeta_entry =
+                at.starts_with("/connections/secrets/") && at.matches('/').count() == 4;
+            if is_secret_object(object) || configmeta_entry {
+                out.push(SecretSite { at: at.to_string(), object });
             }
-            for (k, v) in root.get("stringData").and_then(Node::as_map).unwrap_or(&[]) {
-                out.insert(k.key_text(), hash(scalar(v).as_bytes()));
+            for (k, v) in object {
+                secret_sites(v, &format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")), out);
             }
         }
-        Parsed::Json(value) => {
-            for (group, entries) in value
-                .pointer("/connections/secrets")
-                .and_then(|s| s.as_object())
-                .into_iter()
-                .flatten()
-            {
-                for (i, entry) in entries.as_array().into_iter().flatten().enumerate() {
-                    for (k, v) in
-                        entry.get("data").and_then(|d| d.as_object()).into_iter().flatten()
-                    {
-                        let bytes =
-                            v.as_str().map_or_else(|| v.to_string().into_bytes(), secret_bytes);
-                        out.insert(format!("{group}/{i}/{k}"), hash(&bytes));
-                    }
-                }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                secret_sites(v, &format!("{at}/{i}"), out);
             }
         }
         _ => {}
     }
-    out
 }
 
-fn is_secret(root: &Node) -> bool {
-    root.get("kind").and_then(Node::as_str) == Some("Secret")
-        && root.get("apiVersion").and_then(Node::as_str) == Some("v1")
+/// The hash of each Secret value of a document, by `<object pointer>/<key>`: `data` decoded,
+/// `stringData` as written (it wins over `data`, as on the API server). A `data` that is not
+/// a map is one value. Also every string a value is written as, for scrubbing copies.
+fn secret_values(value: &Value) -> (BTreeMap<String, [u8; 32]>, BTreeSet<String>) {
+    let mut hashes = BTreeMap::new();
+    let mut texts = BTreeSet::new();
+    let mut sites = Vec::new();
+    secret_sites(value, "", &mut sites);
+    for site in sites {
+        for (field, decode) in [("data", true), ("stringData", false)] {
+            let Some(held) = site.object.get(field) else { continue };
+            let bytes = |v: &Value| if decode { secret_bytes(v) } else { plain_bytes(v) };
+            match held {
+                Value::Object(map) => {
+                    for (k, v) in map {
+                        hashes.insert(format!("{}/{k}", site.at), hash(&bytes(v)));
+                        collect_texts(v, &mut texts);
+                        if decode && let Ok(text) = String::from_utf8(secret_bytes(v)) {
+                            texts.insert(text);
+                        }
+                    }
+                }
+                Value::Null => {}
+                other => {
+                    hashes.insert(format!("{}/{field}", site.at), hash(&bytes(other)));
+                    collect_texts(other, &mut texts);
+                }
+            }
+        }
+    }
+    // Short strings would mask unrelated words; a value that short is no secret worth the name.
+    texts.retain(|t| t.chars().count() >= 4);
+    (hashes, texts)
+}
+
+fn collect_texts(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::String(s) => {
+            out.insert(s.clone());
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_texts(v, out)),
+        Value::Object(map) => map.values().for_each(|v| collect_texts(v, out)),
+        _ => {}
+    }
 }
 
 /// The annotation in which client-side apply keeps a whole object, Secret values included.
 pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-/// Writes a parsed file normalised, with Secret values replaced by their marks.
-fn masked_text(parsed: &Parsed, marks: &BTreeMap<String, &'static str>) -> String {
-    match parsed {
-        Parsed::Opaque(text) => text.clone(),
-        Parsed::Yaml(root) => {
-            let mut root = root.clone();
-            if is_secret(&root) {
-                for field in ["data", "stringData"] {
-                    if let Some(entries) = root.get_mut(field).and_then(Node::as_map_mut) {
-                        for (k, v) in entries.iter_mut() {
-                            *v = Node::string(marks.get(&k.key_text()).copied().unwrap_or("***"));
-                        }
+/// Replaces every Secret value by its mark, the last applied configuration of a Secret by
+/// `***`, and any other string equal to a Secret value by `***`.
+fn mask(value: &mut Value, marks: &BTreeMap<String, &'static str>, texts: &BTreeSet<String>) {
+    let mut sites = Vec::new();
+    secret_sites(value, "", &mut sites);
+    let pointers: Vec<String> = sites.into_iter().map(|s| s.at).collect();
+    for at in pointers {
+        let Some(Value::Object(object)) = value.pointer_mut(&at) else { continue };
+        for field in ["data", "stringData"] {
+            match object.get_mut(field) {
+                Some(Value::Object(map)) => {
+                    for (k, v) in map.iter_mut() {
+                        let mark = marks.get(&format!("{at}/{k}")).copied().unwrap_or("***");
+                        *v = Value::String(mark.into());
                     }
                 }
-                if let Some(annotations) =
-                    root.path_mut(&["metadata", "annotations"]).and_then(Node::as_map_mut)
-                {
-                    for (k, v) in annotations.iter_mut() {
-                        if k.key_text() == LAST_APPLIED {
-                            *v = Node::string("***");
-                        }
-                    }
+                Some(Value::Null) | None => {}
+                Some(other) => {
+                    let mark = marks.get(&format!("{at}/{field}")).copied().unwrap_or("***");
+                    *other = Value::String(mark.into());
                 }
             }
-            emit::to_yaml(&root)
         }
-        Parsed::Json(value) => {
-            let mut value = value.clone();
-            if let Some(groups) =
-                value.pointer_mut("/connections/secrets").and_then(|s| s.as_object_mut())
-            {
-                for (group, entries) in groups.iter_mut() {
-                    for (i, entry) in entries.as_array_mut().into_iter().flatten().enumerate() {
-                        for (k, v) in entry
-                            .get_mut("data")
-                            .and_then(|d| d.as_object_mut())
-                            .into_iter()
-                            .flatten()
-                        {
-                            let mark =
-                                marks.get(&format!("{group}/{i}/{k}")).copied().unwrap_or("***");
-                            *v = serde_json::Value::String(mark.into());
-                        }
-                        if let Some(applied) = entry
-                            .get_mut("annotations")
-                            .and_then(|a| a.as_object_mut())
-                            .and_then(|a| a.get_mut(LAST_APPLIED))
-                        {
-                            *applied = serde_json::Value::String("***".into());
-                        }
-                    }
+        if let Some(Value::Object(annotations)) =
+            object.get_mut("metadata").and_then(|m| m.get_mut("annotations"))
+            && let Some(applied) = annotations.get_mut(LAST_APPLIED)
+        {
+            *applied = Value::String("***".into());
+        }
+        if let Some(Value::Object(annotations)) = object.get_mut("annotations")
+            && let Some(applied) = annotations.get_mut(LAST_APPLIED)
+        {
+            *applied = Value::String("***".into());
+        }
+    }
+    scrub(value, texts);
+}
+
+fn scrub(value: &mut Value, texts: &BTreeSet<String>) {
+    match value {
+        Value::String(s) if texts.contains(s.as_str()) => *s = "***".into(),
+        Value::Array(items) => items.iter_mut().for_each(|v| scrub(v, texts)),
+        Value::Object(map) => map.values_mut().for_each(|v| scrub(v, texts)),
+        _ => {}
+    }
+}
+
+/// Puts `before`'s keys in `after`'s order (keys only `before` has go last), recursively, so
+/// that order alone never shows as a change.
+fn align(before: &mut Value, after: &Value) {
+    match (before, after) {
+        (Value::Object(old), Value::Object(new)) => {
+            let mut taken = std::mem::take(old);
+            for (k, v) in new {
+                if let Some(mut kept) = taken.shift_remove(k) {
+                    align(&mut kept, v);
+                    old.insert(k.clone(), kept);
                 }
             }
+            old.extend(taken);
+        }
+        (Value::Array(old), Value::Array(new)) => {
+            for (o, n) in old.iter_mut().zip(new) {
+                align(o, n);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Writes a file for display: masked, in its format.
+fn display(parsed: &Parsed, value: Option<Value>, path: &str, mark: &str) -> String {
+    match (parsed, value) {
+        (Parsed::Opaque { bytes, .. }, _) => format!(
+            "# {path}: not a single YAML or JSON document; its content is not shown (it may hold secrets): {bytes} bytes{mark}\n"
+        ),
+        (Parsed::Json(_), Some(value)) => {
             let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
             text.push('\n');
             text
         }
+        (_, Some(value)) => emit::to_yaml(&emit::node_from_json(&value)),
+        (_, None) => String::new(),
     }
 }
 
 fn title(path: &str, parsed: &Parsed) -> String {
-    match parsed {
-        Parsed::Yaml(root) => {
-            let (Some(kind), Some(name)) = (
-                root.get("kind").and_then(Node::as_str),
-                root.path(&["metadata", "name"]).and_then(Node::as_str),
-            ) else {
-                return path.to_string();
-            };
-            match root.path(&["metadata", "namespace"]).and_then(Node::as_str) {
-                Some(ns) => format!("{kind} {ns}/{name}"),
-                None => format!("{kind} {name}"),
-            }
-        }
+    let Some(value) = parsed.value() else { return path.to_string() };
+    let text = |pointer: &str| value.pointer(pointer).and_then(Value::as_str);
+    match (text("/kind"), text("/metadata/name"), text("/metadata/namespace")) {
+        (Some(kind), Some(name), Some(ns)) => format!("{kind} {ns}/{name}"),
+        (Some(kind), Some(name), None) => format!("{kind} {name}"),
         _ => path.to_string(),
     }
 }
@@ -295,17 +362,40 @@ pub fn diff(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>)
     for path in paths {
         let old = before.get(path).map(|t| parse(path, t));
         let new = after.get(path).map(|t| parse(path, t));
-        let old_values = old.as_ref().map(secret_values).unwrap_or_default();
-        let new_values = new.as_ref().map(secret_values).unwrap_or_default();
+        let (old_hashes, old_texts) =
+            old.as_ref().and_then(Parsed::value).map(secret_values).unwrap_or_default();
+        let (new_hashes, new_texts) =
+            new.as_ref().and_then(Parsed::value).map(secret_values).unwrap_or_default();
+        let texts: BTreeSet<String> = old_texts.into_iter().chain(new_texts).collect();
         let (mut old_marks, mut new_marks) = (BTreeMap::new(), BTreeMap::new());
-        for (key, hash) in &old_values {
-            if new_values.get(key).is_some_and(|h| h != hash) {
+        for (key, hash) in &old_hashes {
+            if new_hashes.get(key).is_some_and(|h| h != hash) {
                 old_marks.insert(key.clone(), "*** (before)");
                 new_marks.insert(key.clone(), "*** (after)");
             }
         }
-        let before_text = old.as_ref().map(|p| masked_text(p, &old_marks)).unwrap_or_default();
-        let after_text = new.as_ref().map(|p| masked_text(p, &new_marks)).unwrap_or_default();
+        let mut old_value = old.as_ref().and_then(Parsed::value).cloned();
+        let new_value = new.as_ref().and_then(Parsed::value).cloned().map(|mut v| {
+            mask(&mut v, &new_marks, &texts);
+            v
+        });
+        if let Some(v) = old_value.as_mut() {
+            mask(v, &old_marks, &texts);
+            if let Some(n) = &new_value {
+                align(v, n);
+            }
+        }
+        // Opaque files: a changed one is marked, as a changed Secret value is.
+        let opaque_changed = match (&old, &new) {
+            (Some(Parsed::Opaque { hash: a, .. }), Some(Parsed::Opaque { hash: b, .. })) => a != b,
+            _ => false,
+        };
+        let (old_mark, new_mark) =
+            if opaque_changed { (" (before)", " (after)") } else { ("", "") };
+        let before_text =
+            old.as_ref().map(|p| display(p, old_value, path, old_mark)).unwrap_or_default();
+        let after_text =
+            new.as_ref().map(|p| display(p, new_value, path, new_mark)).unwrap_or_default();
         let kind = match (&old, &new) {
             (None, Some(_)) => ChangeKind::Created,
             (Some(_), None) => ChangeKind::Deleted,
@@ -456,13 +546,20 @@ fn project(
         (Value::Object(want), Value::Object(have)) => {
             let mut out = serde_json::Map::new();
             for (k, v) in want {
-                if let Some(l) = have.get(k) {
-                    let whole =
-                        depth == 0 && matches!(k.as_str(), "data" | "stringData" | "binaryData");
-                    out.insert(
-                        k.clone(),
-                        if whole { in_order_of(v, l) } else { project(v, l, depth + 1) },
-                    );
+                match have.get(k) {
+                    Some(l) => {
+                        let whole = depth == 0
+                            && matches!(k.as_str(), "data" | "stringData" | "binaryData");
+                        out.insert(
+                            k.clone(),
+                            if whole { in_order_of(v, l) } else { project(v, l, depth + 1) },
+                        );
+                    }
+                    // The API server drops empty maps, lists and nulls: no change.
+                    None if is_empty(v) => {
+                        out.insert(k.clone(), v.clone());
+                    }
+                    None => {}
                 }
             }
             Value::Object(out)
@@ -474,6 +571,15 @@ fn project(
                 .collect(),
         ),
         _ => live.clone(),
+    }
+}
+
+fn is_empty(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Null => true,
+        serde_json::Value::Object(map) => map.is_empty(),
+        serde_json::Value::Array(items) => items.is_empty(),
+        _ => false,
     }
 }
 
@@ -667,5 +773,82 @@ mod tests {
         );
         // Key order follows the desired object, so order alone never shows as a change.
         assert!(object_yaml(&projected).starts_with("apiVersion: v1\nkind: ConfigMap\n"));
+    }
+
+    #[test]
+    fn every_shape_of_secret_is_masked() {
+        let leaks = |before: &str, after: &str, path: &str| {
+            let d = diff(&files(&[(path, before)]), &files(&[(path, after)]));
+            d.changes.iter().map(|c| c.unified(3)).collect::<String>()
+        };
+        // `data` that is not a map, a Secret without apiVersion, a List of Secrets, a Secret
+        // written as JSON, an alias copying a value out of `data`.
+        let cases = [
+            ("s.yaml", "kind: Secret\nmetadata: {name: s}\ndata: Y2FuYXJ5LXNjYWxhcg==\n"),
+            (
+                "s.yaml",
+                "kind: Secret\nmetadata: {name: s}\nstringData: {k: canary-no-api-version}\n",
+            ),
+            (
+                "l.yaml",
+                "apiVersion: v1\nkind: List\nitems:\n- kind: Secret\n  metadata: {name: s}\n  stringData: {k: canary-in-a-list}\n",
+            ),
+            (
+                "s.json",
+                "{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"metadata\": {\"name\": \"s\"}, \"stringData\": {\"k\": \"canary-as-json\"}}",
+            ),
+            (
+                "s.yaml",
+                "kind: Secret\nstringData: {k: &v canary-aliased}\nmetadata:\n  name: s\n  annotations: {copy: *v}\n",
+            ),
+            (
+                "s.yaml",
+                "kind: Secret\nmetadata: {name: s}\nstringData: {k: [canary-nested, {deeper: canary-deeper}]}\n",
+            ),
+        ];
+        for (path, text) in cases {
+            let changed = text
+                .replace("canary", "CANARY")
+                .replace("Y2FuYXJ5LXNjYWxhcg==", "Q0FOQVJZLXNjYWxhcg==");
+            let shown =
+                leaks(text, &changed, path) + &leaks("", text, path) + &leaks(text, "", path);
+            for needle in ["canary", "CANARY", "Y2FuYXJ5", "Q0FOQVJZ"] {
+                assert!(!shown.contains(needle), "{needle} leaked from {text}:\n{shown}");
+            }
+            assert!(shown.contains("*** (after)"), "the change is not marked for {text}:\n{shown}");
+        }
+    }
+
+    #[test]
+    fn key_order_quoting_and_yaml11_spelling_are_no_change() {
+        let a = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {paused: true, replicas: 2}\n";
+        let b = "kind: Deployment\napiVersion: apps/v1\nmetadata: {name: d}\nspec: {replicas: 2, paused: yes}\n";
+        let d = diff(&files(&[("d.yaml", a)]), &files(&[("d.yaml", b)]));
+        assert_eq!(d.summary.unchanged, 1, "{:?}", d.changes.first().map(|c| c.unified(3)));
+        // A real change shows in the new side's key order.
+        let c = b.replace("replicas: 2", "replicas: 3");
+        let d = diff(&files(&[("d.yaml", a)]), &files(&[("d.yaml", &c)]));
+        let unified = d.changes[0].unified(1);
+        assert!(unified.contains("-  replicas: 2\n+  replicas: 3\n   paused: true\n"), "{unified}");
+    }
+
+    #[test]
+    fn opaque_files_show_their_size_and_whether_they_changed() {
+        let d = diff(&files(&[("x.yaml", "a: [1\n")]), &files(&[("x.yaml", "a: [2\n")]));
+        let unified = d.changes[0].unified(0);
+        assert!(
+            unified.contains("6 bytes (before)") && unified.contains("6 bytes (after)"),
+            "{unified}"
+        );
+        assert!(!unified.contains("sha256"), "{unified}");
+        let same = diff(&files(&[("x.yaml", "a: [1\n")]), &files(&[("x.yaml", "a: [1\n")]));
+        assert_eq!(same.summary.unchanged, 1);
+    }
+
+    #[test]
+    fn empty_fields_the_server_drops_are_no_change() {
+        let desired = serde_json::json!({"metadata": {"name": "c", "labels": {}}, "data": {}, "spec": {"x": null, "list": []}});
+        let live = serde_json::json!({"metadata": {"name": "c"}, "spec": {}});
+        assert_eq!(project_live(&desired, &live), desired);
     }
 }

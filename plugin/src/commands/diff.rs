@@ -14,9 +14,6 @@ use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The largest comment GitHub accepts.
-pub const MARKDOWN_LIMIT: usize = 65_536;
-
 /// The files of a rendered folder: those its `.connections/manifest` lists when it has one
 /// (files render did not write are not its output), else every file but the bookkeeping.
 fn read_dir_files(dir: &Path) -> Result<BTreeMap<String, String>, Failure> {
@@ -40,17 +37,28 @@ fn read_dir_files(dir: &Path) -> Result<BTreeMap<String, String>, Failure> {
     Ok(out)
 }
 
+/// Every regular file under `dir`, sorted. Symbolic links are not followed (a link could
+/// point anywhere, or loop): they are named in a note.
 fn walkdir_files(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let entries = std::fs::read_dir(&d)
             .map_err(|e| Failure(format!("cannot list {}: {e}", d.display())))?;
-        for entry in entries.flatten() {
+        for entry in entries {
+            let entry = entry.map_err(|e| Failure(format!("cannot list {}: {e}", d.display())))?;
             let path = entry.path();
-            if path.is_dir() {
+            let kind = entry
+                .file_type()
+                .map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?;
+            if kind.is_symlink() {
+                print_stderr(&format!(
+                    "note: {} is a symbolic link; not followed\n",
+                    path.display()
+                ));
+            } else if kind.is_dir() {
                 stack.push(path);
-            } else {
+            } else if kind.is_file() {
                 out.push(path);
             }
         }
@@ -66,6 +74,14 @@ fn git(dir: &Path, args: &[&str]) -> Result<std::process::Output, Failure> {
         .args(args)
         .output()
         .map_err(|e| Failure(format!("cannot run git: {e}")))
+}
+
+fn create_parent(path: &Path) -> Result<(), Failure> {
+    match path.parent() {
+        Some(parent) => std::fs::create_dir_all(parent)
+            .map_err(|e| Failure(format!("cannot create {}: {e}", parent.display()))),
+        None => Ok(()),
+    }
 }
 
 /// Runs git in `dir`, failing with git's own message.
@@ -85,7 +101,12 @@ fn git_ok(dir: &Path, args: &[&str], what: &str) -> Result<Vec<u8>, Failure> {
 /// exist when PATH did not exist at `rev`: everything is then new). Reads the tree with
 /// `git ls-tree` and `git cat-file`, so the work tree and the index are never touched and
 /// `export-ignore` attributes do not apply.
-fn checkout_base(path: &Path, rev: &str, into: &Path) -> Result<PathBuf, Failure> {
+fn checkout_base(
+    path: &Path,
+    rev: &str,
+    into: &Path,
+    max_file_size: u64,
+) -> Result<PathBuf, Failure> {
     let dir = if path.is_dir() {
         path.to_path_buf()
     } else {
@@ -102,9 +123,15 @@ fn checkout_base(path: &Path, rev: &str, into: &Path) -> Result<PathBuf, Failure
     let top = PathBuf::from(String::from_utf8_lossy(&top.stdout).trim());
     let verify = git(&top, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])?;
     if !verify.status.success() {
-        let branch = rev.strip_prefix("origin/").unwrap_or(rev);
+        // A plain `git fetch origin main` in a single-branch clone updates FETCH_HEAD only.
+        let fetch = match rev.strip_prefix("origin/") {
+            Some(branch) => format!(
+                "git fetch --depth=1 origin +refs/heads/{branch}:refs/remotes/origin/{branch}"
+            ),
+            None => format!("git fetch --depth=1 origin {rev}"),
+        };
         return Err(Failure(format!(
-            "revision {rev} is not in this clone (a shallow or single-branch checkout?); fetch it with `git fetch --depth=1 origin {branch}`"
+            "revision {rev} is not in this clone (a shallow or single-branch checkout?); fetch it with `{fetch}`"
         )));
     }
     let commit = String::from_utf8_lossy(&verify.stdout).trim().to_string();
@@ -118,27 +145,55 @@ fn checkout_base(path: &Path, rev: &str, into: &Path) -> Result<PathBuf, Failure
         })?
         .to_string_lossy()
         .replace('\\', "/");
-    let mut args = vec!["ls-tree", "-r", "-z", "--full-tree", commit.as_str()];
+    let mut args = vec!["ls-tree", "-r", "-z", "-l", "--full-tree", commit.as_str()];
     if !prefix.is_empty() {
         args.extend(["--", prefix.as_str()]);
     }
     let listing = git_ok(&top, &args, &format!("cannot list {rev}"))?;
     let mut blobs: Vec<(String, String)> = Vec::new();
+    std::fs::create_dir_all(into)
+        .map_err(|e| Failure(format!("cannot create {}: {e}", into.display())))?;
     for entry in listing.split(|b| *b == 0).filter(|e| !e.is_empty()) {
         let entry = String::from_utf8_lossy(entry);
         let Some((meta, file)) = entry.split_once('\t') else { continue };
-        let mut fields = meta.split_whitespace();
-        let (mode, kind, sha) = (fields.next(), fields.next(), fields.next());
-        match (mode, kind, sha) {
-            (Some("100644" | "100755"), Some("blob"), Some(sha)) => {
-                blobs.push((sha.to_string(), file.to_string()));
+        let fields: Vec<&str> = meta.split_whitespace().collect();
+        let &[mode, kind, sha, size] = fields.as_slice() else { continue };
+        // Git refuses to check such paths out; a crafted tree could otherwise write outside
+        // the temporary folder.
+        if file.starts_with('/')
+            || file
+                .split('/')
+                .any(|c| c.is_empty() || c == "." || c == ".." || c.eq_ignore_ascii_case(".git"))
+        {
+            return Err(Failure(format!(
+                "{rev} holds a path git would refuse to check out ({file:?}); not reading it"
+            )));
+        }
+        // What the walk reads, and the markers that make it skip a folder.
+        let lower = file.to_ascii_lowercase();
+        let wanted = [".yaml", ".yml", ".json"].iter().any(|e| lower.ends_with(e))
+            || file.split('/').any(|c| c == ".connections");
+        if !wanted {
+            continue;
+        }
+        match (mode, kind) {
+            ("100644" | "100755", "blob") => {
+                let size: u64 = size.parse().unwrap_or(0);
+                if size > max_file_size {
+                    // The loader reports it as it would in the work tree; its bytes are not read.
+                    let target = into.join(file);
+                    create_parent(&target)?;
+                    std::fs::File::create(&target)
+                        .and_then(|f| f.set_len(size))
+                        .map_err(|e| Failure(format!("cannot write {}: {e}", target.display())))?;
+                } else {
+                    blobs.push((sha.to_string(), file.to_string()));
+                }
             }
             // Symbolic links and submodules are not read from a revision.
             _ => print_stderr(&format!("note: {file} at {rev} is not a regular file; left out\n")),
         }
     }
-    std::fs::create_dir_all(into)
-        .map_err(|e| Failure(format!("cannot create {}: {e}", into.display())))?;
     if blobs.is_empty() {
         return Ok(into.join(&prefix));
     }
@@ -178,10 +233,7 @@ fn checkout_base(path: &Path, rev: &str, into: &Path) -> Result<PathBuf, Failure
             .get(body_start..body_start + size)
             .ok_or_else(|| Failure(format!("git cat-file: truncated output at {file}")))?;
         let target = into.join(file);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| Failure(format!("cannot create {}: {e}", parent.display())))?;
-        }
+        create_parent(&target)?;
         std::fs::write(&target, body)
             .map_err(|e| Failure(format!("cannot write {}: {e}", target.display())))?;
         rest = rest.get(body_start + size + 1..).unwrap_or(&[]);
@@ -217,15 +269,24 @@ pub fn run(args: &DiffArgs) -> Result<Outcome, Failure> {
         read_dir_files(dir)?
     } else if let Some(rev) = &args.base {
         let tmp = tempdir()?;
-        let base_root = checkout_base(&input.root, rev, &tmp.0)?;
+        let base_root = checkout_base(&input.root, rev, &tmp.0, args.input.max_file_size)?;
         if base_root.exists() {
             let base_input = Input { root: base_root, ..Input::from_args(&args.input, None) };
             let (files, base_checked) = render_files(&base_input)?;
-            if has_errors(&base_checked.analysis.diagnostics) {
-                print_stderr(&format!(
-                    "warning: {} at {rev} has errors; comparing with what it renders anyway\n",
-                    input.root.display()
-                ));
+            // What does not validate is not masked reliably (a password inline in a
+            // Connection is only known to be one by the check that rejects it).
+            let errors = base_checked
+                .analysis
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == connections_core::diagnostic::Severity::Error)
+                .count();
+            if errors > 0 || base_checked.loaded.has_unreadable_input() {
+                return Err(Failure(format!(
+                    "{} at {rev} does not validate ({errors} error{}), so it cannot be shown safely; run `kubectl connections validate` on a checkout of {rev}, or compare with its rendered output (--against)",
+                    input.root.display(),
+                    if errors == 1 { "" } else { "s" }
+                )));
             }
             files
         } else {
@@ -252,16 +313,53 @@ pub fn run(args: &DiffArgs) -> Result<Outcome, Failure> {
                     && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
             }
         };
-    let text = match args.format {
-        DiffFormat::Unified => unified(&diff, colour),
-        DiffFormat::Markdown => markdown(&diff, MARKDOWN_LIMIT),
-        DiffFormat::Json => json(&diff),
-    };
-    print_stdout(&text)?;
+    let external = std::env::var("KUBECTL_EXTERNAL_DIFF").ok().filter(|v| !v.trim().is_empty());
+    match (args.format, external) {
+        (DiffFormat::Unified, Some(program)) => external_diff(&program, &diff)?,
+        (DiffFormat::Unified, None) => print_stdout(&unified(&diff, colour))?,
+        (DiffFormat::Markdown, _) => print_stdout(&markdown(&diff, args.markdown_limit as usize))?,
+        (DiffFormat::Json, _) => print_stdout(&json(&diff))?,
+    }
     if args.format == DiffFormat::Unified {
         print_stderr(&format!("{}\n", summary_line(&diff)));
     }
     Ok(if diff.summary.has_differences() { Outcome::Findings } else { Outcome::Success })
+}
+
+/// Runs the program `KUBECTL_EXTERNAL_DIFF` names (with its arguments, as kubectl splits
+/// them) on two folders, `before` and `after`, holding the changed files as the unified diff
+/// shows them: masked. They live in a private temporary folder, removed afterwards.
+fn external_diff(program: &str, diff: &Diff) -> Result<(), Failure> {
+    let tmp = tempdir()?;
+    for change in &diff.changes {
+        for (side, text, present) in [
+            ("before", &change.before, change.kind != ChangeKind::Created),
+            ("after", &change.after, change.kind != ChangeKind::Deleted),
+        ] {
+            if present {
+                let target = tmp.0.join(side).join(&change.path);
+                create_parent(&target)?;
+                std::fs::write(&target, text)
+                    .map_err(|e| Failure(format!("cannot write {}: {e}", target.display())))?;
+            }
+        }
+    }
+    for side in ["before", "after"] {
+        let _ = std::fs::create_dir_all(tmp.0.join(side));
+    }
+    let mut words = program.split_whitespace();
+    let name = words.next().unwrap_or("diff");
+    let status = Command::new(name)
+        .args(words)
+        .arg(tmp.0.join("before"))
+        .arg(tmp.0.join("after"))
+        .status()
+        .map_err(|e| Failure(format!("KUBECTL_EXTERNAL_DIFF: cannot run {name}: {e}")))?;
+    // diff(1) answers 1 for differences; more is an error.
+    match status.code() {
+        Some(0 | 1) => Ok(()),
+        code => Err(Failure(format!("KUBECTL_EXTERNAL_DIFF: {name} failed ({code:?})"))),
+    }
 }
 
 struct TempDir(PathBuf);
@@ -368,7 +466,11 @@ pub fn markdown(diff: &Diff, limit: usize) -> String {
     if out.len() + summary.len() + reserve > limit {
         // Even the summary is too long: cut it at a line.
         let room = limit.saturating_sub(out.len() + reserve + "```\n".len());
-        let cut = summary[..room.min(summary.len())].rfind('\n').unwrap_or(0);
+        let mut end = room.min(summary.len());
+        while !summary.is_char_boundary(end) {
+            end -= 1;
+        }
+        let cut = summary[..end].rfind('\n').unwrap_or(0);
         out.push_str(&summary[..cut]);
         out.push_str("\n```\n");
         out.push_str(&notice(0));
@@ -377,13 +479,13 @@ pub fn markdown(diff: &Diff, limit: usize) -> String {
     out.push_str(&summary);
     for (i, change) in diff.changes.iter().enumerate() {
         let body: String = change.unified(5).lines().skip(2).map(|l| format!("{l}\n")).collect();
-        let fence = if body.contains("```") { "~~~~" } else { "```" };
+        let fence = "`".repeat(longest_run(&body, '`').max(2) + 1);
         let section = format!(
             "<details>\n<summary>{} {} (<code>{}</code>)</summary>\n<br>\n\n#### {}\n{fence}diff\n{body}{fence}\n</details>\n\n",
             change.kind.as_str(),
             html_escape(&change.title),
             html_escape(&change.path),
-            change.title.replacen(' ', ": ", 1),
+            html_escape(&change.title.replacen(' ', ": ", 1)),
         );
         if out.len() + section.len() + reserve > limit {
             out.push_str(&notice(i));
@@ -392,6 +494,16 @@ pub fn markdown(diff: &Diff, limit: usize) -> String {
         out.push_str(&section);
     }
     out
+}
+
+/// The longest run of `c` in `text` (a code fence must be longer than any run inside it).
+fn longest_run(text: &str, c: char) -> usize {
+    let (mut longest, mut run) = (0, 0);
+    for ch in text.chars() {
+        run = if ch == c { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    longest
 }
 
 fn html_escape(text: &str) -> String {
@@ -427,8 +539,16 @@ pub fn json(diff: &Diff) -> String {
 mod tests {
     use super::*;
 
+    /// `count` new ConfigMaps, but for those below 10, which change (a `±` line each).
     fn many_changes(count: usize) -> Diff {
-        let before: BTreeMap<String, String> = BTreeMap::new();
+        let before: BTreeMap<String, String> = (0..count.min(10))
+            .map(|i| {
+                (
+                    format!("apps/configmap-c{i:02}.yaml"),
+                    format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i:02}, namespace: apps}}\ndata: {{k: old}}\n"),
+                )
+            })
+            .collect();
         let after: BTreeMap<String, String> = (0..count)
             .map(|i| {
                 (
@@ -443,7 +563,7 @@ mod tests {
     #[test]
     fn markdown_is_cut_at_the_limit_with_a_visible_notice() {
         let diff = many_changes(30);
-        let whole = markdown(&diff, MARKDOWN_LIMIT);
+        let whole = markdown(&diff, crate::cli::GITHUB_COMMENT_LIMIT as usize);
         assert_eq!(whole.matches("<details>").count(), 30);
         assert!(!whole.contains("[!WARNING]"));
 
@@ -470,11 +590,37 @@ mod tests {
     }
 
     #[test]
+    fn markdown_never_exceeds_the_limit_nor_splits_a_character() {
+        // `±` and `−` take two and three bytes: every cut must land between characters.
+        let diff = many_changes(40);
+        for limit in (200..6000).step_by(37) {
+            let text = markdown(&diff, limit);
+            assert!(text.len() <= limit, "{limit}: {}", text.len());
+        }
+    }
+
+    #[test]
+    fn fences_are_longer_than_any_backtick_run_inside() {
+        assert_eq!(longest_run("a ``` b ```` c", '`'), 4);
+        let after: BTreeMap<String, String> = [(
+            "c.yaml".to_string(),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: \"````\"}\n"
+                .to_string(),
+        )]
+        .into();
+        let text = markdown(
+            &connections_core::diff::diff(&BTreeMap::new(), &after),
+            crate::cli::GITHUB_COMMENT_LIMIT as usize,
+        );
+        assert!(text.contains("\n`````diff\n"), "{text}");
+    }
+
+    #[test]
     fn markdown_escapes_html_in_titles() {
         let after: BTreeMap<String, String> =
             [("x.json".to_string(), "{\"connections\": {}}".to_string())].into();
         let diff = connections_core::diff::diff(&BTreeMap::new(), &after);
-        let text = markdown(&diff, MARKDOWN_LIMIT);
+        let text = markdown(&diff, crate::cli::GITHUB_COMMENT_LIMIT as usize);
         assert!(text.contains("<summary>created x.json (<code>x.json</code>)</summary>"), "{text}");
         assert_eq!(html_escape("<b>&"), "&lt;b&gt;&amp;");
     }

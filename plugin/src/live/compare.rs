@@ -2,8 +2,9 @@
 //! render sets, and the objects render generated earlier that it no longer generates.
 //!
 //! Requests: one discovery request per API group version, one list per kind and namespace of
-//! the rendered objects, and one cluster-wide list (by our `managed-by` label) per kind render
-//! generates, to find the deleted ones. Secret values are kept in memory only to be hashed by
+//! the rendered objects, and, to find the deleted ones, one list by our `managed-by` label per
+//! kind render generates and namespace the render writes to (cluster-wide for cluster-scoped
+//! kinds) where no list of that kind and namespace was made already. Secret values are kept in memory only to be hashed by
 //! the diff; they are never printed.
 
 use super::cluster::{Cluster, Scope, SecretValues};
@@ -106,12 +107,13 @@ pub async fn cluster_sides(
             if configmeta == 1 { "" } else { "s" }
         ));
     }
+    let namespaces: BTreeSet<String> =
+        wanted.values().flat_map(|by_ns| by_ns.keys().flatten().cloned()).collect();
     let mut discovered: BTreeMap<String, Option<BTreeMap<String, Served>>> = BTreeMap::new();
+    // Lists made, by API version, kind and namespace (`None`: the whole cluster).
+    let mut listed: BTreeMap<(String, String, Option<String>), Vec<serde_json::Value>> =
+        BTreeMap::new();
     let mut rendered_ids: BTreeSet<(String, String, Option<String>, String)> = BTreeSet::new();
-    // Kinds to search for objects render generated before and no longer generates.
-    let mut generated_kinds: BTreeSet<(String, String)> =
-        [("v1".to_string(), "ConfigMap".to_string()), ("v1".to_string(), "Secret".to_string())]
-            .into();
     for ((api_version, kind), by_namespace) in &wanted {
         if !discovered.contains_key(api_version) {
             discovered.insert(api_version.clone(), discover(cluster, api_version).await?);
@@ -130,27 +132,11 @@ pub async fn cluster_sides(
             continue;
         };
         for (namespace, objects) in by_namespace {
-            let scope = match (namespace, served.namespaced) {
-                (Some(ns), true) => Scope::Namespace(ns.clone()),
-                _ => Scope::All,
-            };
-            let items = match cluster
-                .list_resource(
-                    &served.resource,
-                    served.namespaced,
-                    &scope,
-                    None,
-                    &[],
-                    SecretValues::KeepForHashing,
-                )
-                .await?
-            {
-                Ok(items) => items,
-                Err(code) => return Err(Failure(format!("listing {kind} answered {code}"))),
-            };
-            let mut by_name: BTreeMap<String, serde_json::Value> = BTreeMap::new();
-            for item in items {
-                if let Some((_, name)) = identity(&item) {
+            let namespace = namespace.clone().filter(|_| served.namespaced);
+            let items = list(cluster, served, namespace.as_deref(), None).await?;
+            let mut by_name: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();
+            for item in &items {
+                if let Some(name) = item.pointer("/metadata/name").and_then(|n| n.as_str()) {
                     by_name.insert(name, item);
                 }
             }
@@ -161,68 +147,97 @@ pub async fn cluster_sides(
                     id.namespace.clone(),
                     id.name.clone(),
                 ));
-                if desired
-                    .pointer(&format!("/metadata/labels/{}", MANAGED_BY.0.replace('/', "~1")))
-                    .and_then(|v| v.as_str())
-                    == Some(MANAGED_BY.1)
-                {
-                    generated_kinds.insert((api_version.clone(), kind.clone()));
-                }
-                if let Some(mut live) = by_name.remove(&id.name) {
+                if let Some(live) = by_name.get(id.name.as_str()) {
+                    let mut live = (*live).clone();
                     strip_server_fields(&mut live);
                     sides.live.insert(path.clone(), object_yaml(&project_live(desired, &live)));
                 }
             }
+            listed.insert((api_version.clone(), kind.clone(), namespace), items);
         }
     }
-    // Objects carrying our label that the render no longer produces: deleted.
+    // Objects carrying our label that the render no longer produces are deleted: looked for in
+    // the namespaces the render writes to (other teams' output in other namespaces is not
+    // this render's), and cluster-wide for cluster-scoped kinds.
     let selector = format!("{}={}", MANAGED_BY.0, MANAGED_BY.1);
-    for (api_version, kind) in &generated_kinds {
-        if !discovered.contains_key(api_version) {
-            discovered.insert(api_version.clone(), discover(cluster, api_version).await?);
+    for (api_version, kind) in GENERATED_KINDS {
+        let (api_version, kind) = (api_version.to_string(), kind.to_string());
+        if !discovered.contains_key(&api_version) {
+            discovered.insert(api_version.clone(), discover(cluster, &api_version).await?);
         }
-        let Some(served) = discovered[api_version].as_ref().and_then(|kinds| kinds.get(kind))
+        let Some(served) = discovered[&api_version].as_ref().and_then(|kinds| kinds.get(&kind))
         else {
             continue;
         };
-        let items = match cluster
-            .list_resource(
-                &served.resource,
-                served.namespaced,
-                &Scope::All,
-                Some(&selector),
-                &[403],
-                SecretValues::KeepForHashing,
-            )
-            .await?
-        {
-            Ok(items) => items,
-            Err(_) => {
-                sides.notes.push(format!(
-                    "no permission to list {kind} in all namespaces: objects render generated before and no longer generates are not shown as deleted"
-                ));
-                continue;
-            }
+        let scopes: Vec<Option<String>> = if served.namespaced {
+            namespaces.iter().cloned().map(Some).collect()
+        } else {
+            vec![None]
         };
-        for mut live in items {
-            let Some((namespace, name)) = identity(&live) else { continue };
-            if rendered_ids.contains(&(
-                api_version.clone(),
-                kind.clone(),
-                namespace.clone(),
-                name.clone(),
-            )) {
-                continue;
+        for namespace in scopes {
+            let key = (api_version.clone(), kind.clone(), namespace.clone());
+            let items = match listed.get(&key) {
+                Some(items) => items.clone(),
+                None => list(cluster, served, namespace.as_deref(), Some(&selector)).await?,
+            };
+            for mut live in items {
+                let labelled = live
+                    .pointer(&format!("/metadata/labels/{}", MANAGED_BY.0.replace('/', "~1")))
+                    .and_then(|v| v.as_str())
+                    == Some(MANAGED_BY.1);
+                let Some((namespace, name)) = identity(&live) else { continue };
+                if !labelled
+                    || rendered_ids.contains(&(
+                        api_version.clone(),
+                        kind.clone(),
+                        namespace.clone(),
+                        name.clone(),
+                    ))
+                {
+                    continue;
+                }
+                let id = ObjectId {
+                    api_version: api_version.clone(),
+                    kind: kind.clone(),
+                    namespace,
+                    name,
+                };
+                strip_server_fields(&mut live);
+                let mut path = id.path();
+                if sides.rendered.contains_key(&path) {
+                    path = format!("{path} (live)");
+                }
+                sides.live.insert(path, object_yaml(&live));
             }
-            let id =
-                ObjectId { api_version: api_version.clone(), kind: kind.clone(), namespace, name };
-            strip_server_fields(&mut live);
-            let mut path = id.path();
-            if sides.rendered.contains_key(&path) {
-                path = format!("{path} (live)");
-            }
-            sides.live.insert(path, object_yaml(&live));
         }
     }
     Ok(sides)
+}
+
+/// The kinds render generates (and labels as its own).
+const GENERATED_KINDS: &[(&str, &str)] =
+    &[("v1", "ConfigMap"), ("v1", "Secret"), ("storage.loft.sh/v1", "Cluster")];
+
+/// Lists a served kind in a namespace (or the whole cluster), keeping Secret values for hashing.
+async fn list(
+    cluster: &Cluster,
+    served: &Served,
+    namespace: Option<&str>,
+    selector: Option<&str>,
+) -> Result<Vec<serde_json::Value>, Failure> {
+    let scope = namespace.map_or(Scope::All, |ns| Scope::Namespace(ns.to_string()));
+    match cluster
+        .list_resource(
+            &served.resource,
+            served.namespaced,
+            &scope,
+            selector,
+            &[],
+            SecretValues::KeepForHashing,
+        )
+        .await?
+    {
+        Ok(items) => Ok(items),
+        Err(code) => Err(Failure(format!("listing {} answered {code}", served.resource.kind))),
+    }
 }
