@@ -61,25 +61,27 @@ enum Frame {
     Map { start: u32, anchor: usize, entries: Vec<(Node, Node)>, key: Option<Node>, seen: KeySet },
 }
 
-/// Keys seen in one mapping, for duplicate detection (linear for small maps).
+/// The keys of a mapping being built, for duplicate detection: small mappings (nearly all)
+/// are scanned, without copying a key; past 16 entries the keys go into a set.
 #[derive(Default)]
 struct KeySet {
     set: Option<HashSet<String>>,
-    small: Vec<String>,
 }
 
 impl KeySet {
-    /// Inserts; returns false when the key was already there.
-    fn insert(&mut self, key: String) -> bool {
+    /// Notes `key`, the next key of `entries`; returns false when it was already there.
+    fn insert(&mut self, key: &str, entries: &[(Node, Node)]) -> bool {
         if let Some(set) = &mut self.set {
-            return set.insert(key);
+            return set.insert(key.to_string());
         }
-        if self.small.contains(&key) {
+        if entries.iter().any(|(k, _)| k.key_cow() == key) {
             return false;
         }
-        self.small.push(key);
-        if self.small.len() > 16 {
-            self.set = Some(self.small.drain(..).collect());
+        if entries.len() >= 16 {
+            let mut set: HashSet<String> =
+                entries.iter().map(|(k, _)| k.key_cow().into_owned()).collect();
+            set.insert(key.to_string());
+            self.set = Some(set);
         }
         true
     }
@@ -159,11 +161,11 @@ impl Builder<'_> {
                                 .label("invalid key"),
                         );
                     }
-                    let text = node.key_text();
+                    let text = node.key_cow();
                     // Merge keys may repeat only as duplicates, which is an error too.
-                    if !seen.insert(text.clone()) {
+                    if !seen.insert(&text, entries) {
                         let first =
-                            entries.iter().find(|(k, _)| k.key_text() == text).map(|(k, _)| k.span);
+                            entries.iter().find(|(k, _)| k.key_cow() == text).map(|(k, _)| k.span);
                         let mut d = Diagnostic::new(
                             Check::DuplicateKey,
                             node.span,
@@ -196,10 +198,10 @@ impl Builder<'_> {
                     SaphyrStyle::Literal => ScalarStyle::Literal,
                     SaphyrStyle::Folded => ScalarStyle::Folded,
                 };
-                let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
+                let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix).into_boxed_str());
                 let node = Node {
                     span: self.span(start, end),
-                    value: NodeValue::Scalar(Scalar { text: text.into_owned(), style, tag }),
+                    value: NodeValue::Scalar(Scalar { text: text.as_ref().into(), style, tag }),
                 };
                 self.register(anchor, &node, start)?;
                 self.push_value(node)
@@ -231,9 +233,11 @@ impl Builder<'_> {
                 Ok(())
             }
             Event::SequenceEnd => {
-                let Some(Frame::Seq { start, anchor, items }) = self.stack.pop() else {
+                let Some(Frame::Seq { start, anchor, mut items }) = self.stack.pop() else {
                     return Ok(());
                 };
+                // Trees are kept for the whole run: growth slack would be a third of them.
+                items.shrink_to_fit();
                 let node =
                     Node { span: self.span(start, end.max(start)), value: NodeValue::Seq(items) };
                 self.register(anchor, &node, start)?;
@@ -243,7 +247,8 @@ impl Builder<'_> {
                 let Some(Frame::Map { start, anchor, entries, .. }) = self.stack.pop() else {
                     return Ok(());
                 };
-                let entries = self.merge(entries);
+                let mut entries = self.merge(entries);
+                entries.shrink_to_fit();
                 let node =
                     Node { span: self.span(start, end.max(start)), value: NodeValue::Map(entries) };
                 self.register(anchor, &node, start)?;

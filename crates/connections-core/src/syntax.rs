@@ -25,12 +25,13 @@ pub enum ScalarStyle {
 /// A scalar as written: its (unescaped) text, style and explicit tag.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scalar {
-    /// The value text after unescaping and folding.
-    pub text: String,
+    /// The value text after unescaping and folding (inline up to 24 bytes: most scalars are
+    /// short, and a repository holds millions of them).
+    pub text: compact_str::CompactString,
     /// How it was written.
     pub style: ScalarStyle,
     /// An explicit tag such as `tag:yaml.org,2002:str` (from `!!str`), if any.
-    pub tag: Option<String>,
+    pub tag: Option<Box<str>>,
 }
 
 /// What a scalar means to a reader.
@@ -75,7 +76,7 @@ const TAG_PREFIX: &str = "tag:yaml.org,2002:";
 impl Scalar {
     /// A plain string scalar (for generated nodes).
     pub fn string(text: impl Into<String>) -> Scalar {
-        Scalar { text: text.into(), style: ScalarStyle::DoubleQuoted, tag: None }
+        Scalar { text: text.into().into(), style: ScalarStyle::DoubleQuoted, tag: None }
     }
 
     /// The meaning kubectl gives this scalar (YAML 1.1 rules of go-yaml v2).
@@ -84,7 +85,7 @@ impl Scalar {
             return resolve_tagged(tag, &self.text);
         }
         if self.style != ScalarStyle::Plain {
-            return Resolved::Str(self.text.clone());
+            return Resolved::Str(self.text.to_string());
         }
         resolve_yaml11(&self.text)
     }
@@ -95,14 +96,14 @@ impl Scalar {
             return resolve_tagged(tag, &self.text);
         }
         if self.style != ScalarStyle::Plain {
-            return Resolved::Str(self.text.clone());
+            return Resolved::Str(self.text.to_string());
         }
         resolve_yaml12(&self.text)
     }
 
     /// Whether YAML 1.1 (kubectl) and YAML 1.2 readers disagree about this scalar.
     pub fn is_ambiguous(&self) -> bool {
-        self.style == ScalarStyle::Plain && self.tag.is_none() && {
+        self.style == ScalarStyle::Plain && self.tag.is_none() && !is_plain_word(&self.text) && {
             let a = resolve_yaml11(&self.text);
             let b = resolve_yaml12(&self.text);
             a != b
@@ -111,13 +112,12 @@ impl Scalar {
 
     /// The scalar as text when kubectl reads it as a string, else `None`.
     pub fn as_str(&self) -> Option<&str> {
-        if self.style != ScalarStyle::Plain && self.tag.is_none() {
-            return Some(&self.text);
-        }
-        match self.resolve() {
-            Resolved::Str(_) => Some(&self.text),
-            _ => None,
-        }
+        let is_str = match (&self.tag, self.style) {
+            (None, ScalarStyle::Plain) => plain_is_str(&self.text),
+            (None, _) => true,
+            (Some(_), _) => matches!(self.resolve(), Resolved::Str(_)),
+        };
+        is_str.then_some(self.text.as_str())
     }
 }
 
@@ -127,6 +127,40 @@ fn resolve_tagged(tag: &str, text: &str) -> Resolved {
         Some("null") => Resolved::Null,
         Some("bool") | Some("int") | Some("float") => resolve_yaml11(text),
         _ => Resolved::Str(text.to_string()),
+    }
+}
+
+/// Whether [`resolve_yaml11`] reads `text` as a string, without building the result: most
+/// plain scalars are words, decided by their first byte.
+fn plain_is_str(text: &str) -> bool {
+    is_plain_word(text) || matches!(resolve_yaml11(text), Resolved::Str(_))
+}
+
+/// Whether YAML 1.1 and 1.2 readers alike take this plain text for a string, judged by its
+/// first byte alone: numbers, booleans, nulls and infinities all start with one of a few
+/// bytes. `false` means "look closer", not "not a string".
+pub fn is_plain_word(text: &str) -> bool {
+    match text.as_bytes().first() {
+        None => false,
+        Some(b) => {
+            !(b.is_ascii_digit()
+                || matches!(
+                    b,
+                    b'-' | b'+'
+                        | b'.'
+                        | b'y'
+                        | b'Y'
+                        | b'n'
+                        | b'N'
+                        | b'o'
+                        | b'O'
+                        | b't'
+                        | b'T'
+                        | b'f'
+                        | b'F'
+                        | b'~'
+                ))
+        }
     }
 }
 
@@ -379,7 +413,10 @@ impl Node {
             Resolved::Str(s) => (s.clone(), ScalarStyle::DoubleQuoted),
             other => (other.to_text(), ScalarStyle::Plain),
         };
-        Node { span: Span::SYNTHETIC, value: NodeValue::Scalar(Scalar { text, style, tag: None }) }
+        Node {
+            span: Span::SYNTHETIC,
+            value: NodeValue::Scalar(Scalar { text: text.into(), style, tag: None }),
+        }
     }
 
     /// A generated boolean node.
@@ -447,6 +484,14 @@ impl Node {
     /// Whether this is a null scalar (kubectl's reading).
     pub fn is_null(&self) -> bool {
         matches!(&self.value, NodeValue::Scalar(s) if s.resolve() == Resolved::Null)
+    }
+
+    /// [`Node::key_text`], borrowed when the key is a string (nearly always).
+    pub fn key_cow(&self) -> std::borrow::Cow<'_, str> {
+        match self.as_str() {
+            Some(text) => std::borrow::Cow::Borrowed(text),
+            None => std::borrow::Cow::Owned(self.key_text()),
+        }
     }
 
     /// The map key as kubectl turns it into a JSON object key (sigs.k8s.io/yaml: booleans and

@@ -139,11 +139,15 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
         });
     }
     let entries = walk::walk(root, options.exclude.as_deref());
+    // Every entry becomes one source, in walk order, so entry `i` is `FileId(i)`: files can be
+    // read and parsed on every core and still be numbered, and reported, in a stable order.
+    let results = read_all(&entries, options);
     let mut loaded = Loaded::default();
-    for entry in entries {
-        match entry {
-            walk::Entry::Problem { relative, kind, detail } => {
-                let file = loaded.sources.add(SourceFile::new(relative.clone(), String::new()));
+    for (entry, result) in entries.into_iter().zip(results) {
+        let file = FileId(loaded.sources.len() as u32);
+        match (entry, result) {
+            (walk::Entry::Problem { relative, kind, detail }, _) => {
+                loaded.sources.add(SourceFile::new(relative.clone(), String::new()));
                 let check = match kind {
                     walk::ProblemKind::Unreadable => Check::UnreadableInput,
                     walk::ProblemKind::Skipped => Check::SkippedInput,
@@ -152,27 +156,79 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
                     .diagnostics
                     .push(Diagnostic::new(check, Span::new(file, 0, 0), detail).label("not read"));
             }
-            walk::Entry::File { path, relative } => {
-                let file = FileId(loaded.sources.len() as u32);
-                match read_one(&path, file, options) {
-                    FileResult::Parsed { text, documents, diagnostics } => {
-                        loaded.bytes += text.len() as u64;
-                        loaded.sources.add(SourceFile::new(relative, text));
-                        loaded.documents.extend(documents);
-                        loaded.diagnostics.extend(diagnostics);
-                    }
-                    FileResult::Problem { text, check, message, offset, label } => {
-                        loaded.sources.add(SourceFile::new(relative, text));
-                        loaded.diagnostics.push(
-                            Diagnostic::new(check, Span::new(file, offset, offset), message)
-                                .label(label),
-                        );
-                    }
-                }
+            (
+                walk::Entry::File { relative, .. },
+                Some(FileResult::Parsed { text, documents, diagnostics }),
+            ) => {
+                loaded.bytes += text.len() as u64;
+                loaded.sources.add(SourceFile::new(relative, text));
+                loaded.documents.extend(documents);
+                loaded.diagnostics.extend(diagnostics);
+            }
+            (
+                walk::Entry::File { relative, .. },
+                Some(FileResult::Problem { text, check, message, offset, label }),
+            ) => {
+                loaded.sources.add(SourceFile::new(relative, text));
+                loaded.diagnostics.push(
+                    Diagnostic::new(check, Span::new(file, offset, offset), message).label(label),
+                );
+            }
+            (walk::Entry::File { relative, .. }, None) => {
+                // Unreachable: every file entry gets a result. Reported rather than dropped.
+                loaded.sources.add(SourceFile::new(relative, String::new()));
+                loaded.diagnostics.push(
+                    Diagnostic::new(
+                        Check::UnreadableInput,
+                        Span::new(file, 0, 0),
+                        "this file was not read",
+                    )
+                    .label("not read"),
+                );
             }
         }
     }
     Ok(loaded)
+}
+
+/// Reads and parses every file entry, on as many threads as there are cores; `None` for
+/// entries that are not files.
+fn read_all(entries: &[walk::Entry], options: &LoadOptions) -> Vec<Option<FileResult>> {
+    let work = |i: usize, entry: &walk::Entry| match entry {
+        walk::Entry::File { path, .. } => Some(read_one(path, FileId(i as u32), options)),
+        walk::Entry::Problem { .. } => None,
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(entries.len());
+    if threads <= 1 {
+        return entries.iter().enumerate().map(|(i, e)| work(i, e)).collect();
+    }
+    // Threads take the next entry from a shared counter (files differ much in size), and the
+    // results are put back in entry order.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut parts: Vec<Vec<(usize, Option<FileResult>)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(entry) = entries.get(i) else { break };
+                        done.push((i, work(i, entry)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+    });
+    let mut results: Vec<Option<FileResult>> = Vec::with_capacity(entries.len());
+    results.resize_with(entries.len(), || None);
+    for part in parts.iter_mut() {
+        for (i, result) in part.drain(..) {
+            results[i] = result;
+        }
+    }
+    results
 }
 
 /// Parses one in-memory text as a file (for tests and the KRM function).

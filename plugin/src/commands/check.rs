@@ -88,7 +88,7 @@ fn setting(connection: &ConnectionModel, keys: &[&str]) -> Option<String> {
     connection.schema.iter().find(|(k, _)| keys.contains(&k.value.as_str())).and_then(|(_, v)| {
         let scalar = v.as_scalar()?;
         Some(match scalar.resolve() {
-            connections_core::syntax::Resolved::Str(_) => scalar.text.clone(),
+            connections_core::syntax::Resolved::Str(_) => scalar.text.to_string(),
             other => other.to_text(),
         })
     })

@@ -54,20 +54,31 @@ pub struct Checked {
     /// The model and its findings (including render's own, so that `validate` reports
     /// everything `render` would refuse on).
     pub analysis: Analysis,
-    /// The output render would write.
+    /// The output render would write (empty when only findings were asked for).
     pub plan: Plan,
+}
+
+/// Whether a command needs the rendered output or only what rendering would report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// The plan too (`render`, `diff`).
+    Plan,
+    /// Findings only (`validate`): nothing is written out in memory.
+    Findings,
 }
 
 /// Loads, checks and renders the repository (in memory).
 pub fn check(input: &Input) -> Result<Checked, Failure> {
-    check_with(input, None)
+    check_with(input, None, Need::Plan)
 }
 
 /// Like [`check`]; with a cluster, references the repository does not satisfy may be
-/// satisfied by objects in the cluster (`--cluster-check`).
+/// satisfied by objects in the cluster (`--cluster-check`). With [`Need::Findings`] the plan
+/// is left empty.
 pub fn check_with(
     input: &Input,
     cluster: Option<&crate::cli::ClusterArgs>,
+    need: Need,
 ) -> Result<Checked, Failure> {
     let mut loaded = connections_loader::load(&input.root, &input.load)?;
     let documents = std::mem::take(&mut loaded.documents);
@@ -86,7 +97,10 @@ pub fn check_with(
         }
     };
     analysis.diagnostics.append(&mut loaded.diagnostics);
-    let (plan, render_findings) = connections_core::render::render(&analysis.model);
+    let (plan, render_findings) = match need {
+        Need::Plan => connections_core::render::render(&analysis.model),
+        Need::Findings => (Plan::default(), connections_core::render::findings(&analysis.model)),
+    };
     analysis.diagnostics.extend(render_findings);
     diagnostic::sort(&mut analysis.diagnostics);
     Ok(Checked { loaded, analysis, plan })

@@ -66,7 +66,8 @@ pub fn run(args: &RenderArgs) -> Result<Outcome, Failure> {
     }
     let input = Input::from_args(&args.input, args.out.clone());
     let reporting = Reporting::from_args(&args.report, Reporting::stderr_is_terminal());
-    let checked = super::check_with(&input, args.cluster_check.then_some(&args.cluster))?;
+    let checked =
+        super::check_with(&input, args.cluster_check.then_some(&args.cluster), super::Need::Plan)?;
     let diagnostics = &checked.analysis.diagnostics;
     let outcome = judge(diagnostics, &checked.loaded, &reporting);
     // Render shows warnings and errors; notes (info) are counted, `validate` shows them.

@@ -8,7 +8,11 @@ use crate::settings::{Input, Reporting};
 pub fn run(args: &ValidateArgs) -> Result<Outcome, Failure> {
     let input = Input::from_args(&args.input, None);
     let reporting = Reporting::from_args(&args.report, Reporting::stdout_is_terminal());
-    let checked = super::check_with(&input, args.cluster_check.then_some(&args.cluster))?;
+    let checked = super::check_with(
+        &input,
+        args.cluster_check.then_some(&args.cluster),
+        super::Need::Findings,
+    )?;
     let diagnostics = &checked.analysis.diagnostics;
     print_stdout(&format_findings(&checked, &input, &reporting, diagnostics))?;
     Ok(judge(diagnostics, &checked.loaded, &reporting))

@@ -107,7 +107,7 @@ fn line(out: &mut String, indent: usize, key: &str, value: impl std::fmt::Displa
 fn scalar_text(node: &Node) -> String {
     match node.as_scalar() {
         Some(s) => match s.resolve() {
-            connections_core::syntax::Resolved::Str(_) => s.text.clone(),
+            connections_core::syntax::Resolved::Str(_) => s.text.to_string(),
             other => other.to_text(),
         },
         None => connections_core::render::emit::node_to_json(node).to_string(),

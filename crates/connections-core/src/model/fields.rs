@@ -222,7 +222,7 @@ impl Fields<'_> {
                 );
                 out.push((
                     Spanned::new(key_text, key.span),
-                    Spanned::new(scalar.text.clone(), value.span),
+                    Spanned::new(scalar.text.to_string(), value.span),
                 ));
                 continue;
             }

@@ -36,7 +36,7 @@ pub fn string_map(root: &Node, path: &[&str]) -> BTreeMap<String, String> {
                 .filter_map(|(k, v)| {
                     let value = v.as_scalar()?;
                     let text = match value.resolve() {
-                        crate::syntax::Resolved::Str(_) => value.text.clone(),
+                        crate::syntax::Resolved::Str(_) => value.text.to_string(),
                         other => other.to_text(),
                     };
                     Some((k.key_text(), text))

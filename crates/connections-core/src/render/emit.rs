@@ -114,7 +114,7 @@ fn write_inline(out: &mut String, node: &Node, indent: usize) {
 }
 
 fn write_key(out: &mut String, key: &Node) {
-    let text = key.key_text();
+    let text = key.key_cow();
     if is_plain_safe(&text) {
         out.push_str(&text);
     } else {
@@ -126,6 +126,12 @@ fn write_scalar(out: &mut String, scalar: &Scalar, indent: usize, after_key: boo
     // A plain scalar that YAML 1.1 (kubectl applying the file) and YAML 1.2 (kustomize, Argo
     // CD, Flux) read differently is written as it was: then every reader gets from the output
     // exactly what it got from the input. The checks warn about it.
+    if scalar.style == ScalarStyle::Plain
+        && scalar.tag.is_none()
+        && crate::syntax::is_plain_word(&scalar.text)
+    {
+        return write_string(out, &scalar.text, indent, after_key);
+    }
     if scalar.style == ScalarStyle::Plain && scalar.tag.is_none() && scalar.is_ambiguous() {
         out.push_str(&scalar.text);
         return;
@@ -218,7 +224,10 @@ pub fn is_plain_safe(text: &str) -> bool {
         }
     }
     // Words that some reader takes for a boolean or null (y, n, yes, on, null, true, ...).
-    let plain = Scalar { text: text.to_string(), style: ScalarStyle::Plain, tag: None };
+    if crate::syntax::is_plain_word(text) {
+        return true;
+    }
+    let plain = Scalar { text: text.into(), style: ScalarStyle::Plain, tag: None };
     matches!(plain.resolve(), Resolved::Str(_))
         && matches!(plain.resolve_yaml12(), Resolved::Str(_))
 }
@@ -349,7 +358,7 @@ pub fn node_to_json(node: &Node) -> serde_json::Value {
                 Ok(f) if f.is_finite() => Value::from(f),
                 _ => Value::String(text),
             },
-            Resolved::Str(_) => Value::String(s.text.clone()),
+            Resolved::Str(_) => Value::String(s.text.to_string()),
         },
         NodeValue::Seq(items) => Value::Array(items.iter().map(node_to_json).collect()),
         NodeValue::Map(entries) => {

@@ -68,7 +68,7 @@ fn setting_text(value: &Node) -> Option<String> {
         NodeValue::Scalar(s) => match s.resolve() {
             crate::syntax::Resolved::Null => None,
             other => Some(match other {
-                crate::syntax::Resolved::Str(_) => s.text.clone(),
+                crate::syntax::Resolved::Str(_) => s.text.to_string(),
                 other => other.to_text(),
             }),
         },

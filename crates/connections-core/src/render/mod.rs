@@ -92,16 +92,40 @@ struct Entry {
     fresh: bool,
 }
 
-/// Renders the model. Call only when the checks found no error; render's own findings (an
-/// invalid volume name, a projection conflict) come back with the plan.
-pub fn render(model: &Model) -> (Plan, Vec<Diagnostic>) {
-    let mut diagnostics = Vec::new();
+/// The generated settings ConfigMap of every Connection, by object index.
+fn settings_configmaps(model: &Model) -> BTreeMap<usize, generate::SettingsConfigMap> {
     let mut settings = BTreeMap::new();
     for (i, _) in model.objects.iter().enumerate() {
         if let Some(cm) = generate::settings_configmap(model, i) {
             settings.insert(i, cm);
         }
     }
+    settings
+}
+
+/// What [`render`] would report (an invalid volume name, a projection conflict), without
+/// writing anything: only the workloads that use connections are projected, on copies that
+/// are then dropped. `validate` runs this instead of a whole render.
+pub fn findings(model: &Model) -> Vec<Diagnostic> {
+    let settings = settings_configmaps(model);
+    let mut diagnostics = Vec::new();
+    for (i, object) in model.objects.iter().enumerate() {
+        if let Body::Workload(w) = &object.body
+            && !w.uses.is_empty()
+        {
+            let mut node = object.root.clone();
+            normalise(object, &mut node);
+            project::project(model, i, &mut node, &settings, &mut diagnostics);
+        }
+    }
+    diagnostics
+}
+
+/// Renders the model. Call only when the checks found no error; render's own findings (an
+/// invalid volume name, a projection conflict) come back with the plan.
+pub fn render(model: &Model) -> (Plan, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let settings = settings_configmaps(model);
     let mut entries = Vec::with_capacity(model.objects.len() + settings.len());
     for (i, object) in model.objects.iter().enumerate() {
         if matches!(object.body, Body::LocalConfig | Body::ClusterConnect(_)) {

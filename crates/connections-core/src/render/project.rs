@@ -489,7 +489,26 @@ fn apply(
     }
 }
 
-/// Structural equality, ignoring spans.
+/// Structural equality as kubectl reads the values (so `"1"` and `'1'` are the same, `1` and
+/// `"1"` are not), ignoring spans and key order; allocates nothing for string scalars.
 fn same(a: &Node, b: &Node) -> bool {
-    crate::render::emit::node_to_json(a) == crate::render::emit::node_to_json(b)
+    use crate::syntax::NodeValue;
+    match (&a.value, &b.value) {
+        (NodeValue::Scalar(x), NodeValue::Scalar(y)) => match (x.as_str(), y.as_str()) {
+            (Some(x), Some(y)) => x == y,
+            (None, None) => x.resolve() == y.resolve(),
+            _ => false,
+        },
+        (NodeValue::Seq(x), NodeValue::Seq(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+        }
+        (NodeValue::Map(x), NodeValue::Map(y)) => {
+            x.len() == y.len()
+                && x.iter().all(|(k, v)| {
+                    let key = k.key_cow();
+                    y.iter().any(|(k2, v2)| k2.key_cow() == key && same(v, v2))
+                })
+        }
+        _ => false,
+    }
 }
