@@ -3,7 +3,10 @@
 //! - `codegen [--check]`: write (or check) the generated files: `crds/connections.yaml` and
 //!   `docs/checks.md`;
 //! - `bless`: re-run the golden-fixture tests, rewriting `fixtures/*/expected`;
-//! - `ci`: every gate CI runs, in order (fmt, clippy, tests, dogfood).
+//! - `ci`: every gate CI runs, in order (fmt, clippy, tests, dogfood);
+//! - `bench`: the performance figures of docs/benchmarks.md (see `bench.rs`).
+
+mod bench;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -107,7 +110,10 @@ fn main() -> ExitCode {
         ),
         Some("ci") => ci(),
         Some("dogfood") => dogfood(),
-        _ => Err("usage: cargo xtask <codegen [--check] | bless | ci | dogfood>".to_string()),
+        Some("bench") => bench::bench(&root(), &args[1..]),
+        Some("__measure") => bench::measure_child(&args[1..]),
+        _ => Err("usage: cargo xtask <codegen [--check] | bless | ci | dogfood | bench [options]>"
+            .to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

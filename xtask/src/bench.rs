@@ -1,0 +1,459 @@
+//! `cargo xtask bench`: the performance figures of docs/benchmarks.md, measured in one run.
+//!
+//! For each size N it generates a repository of N connections (the shape of
+//! `shared/bench/gen_repo.py`, ported here so that the project needs nothing outside itself:
+//! per connection a Connection, a ConfigMap, a SealedSecret and a Deployment that uses it,
+//! spread over team folders in single- and multi-document files, plus one KubeDirectorCluster
+//! per 10 connections) and the equivalent kustomize workload (configMapGenerator,
+//! secretGenerator and Deployments referring to them, as a user would write it without this
+//! tool). It then times, in the same run:
+//!
+//! - `validate`, `render --stdout` and `render --out` of the release binary (median wall time
+//!   and peak RSS of several runs, each in a fresh process);
+//! - a floor: copying the input tree through a tar pipe (every byte read and written);
+//! - `kubectl kustomize` of the equivalent workload, for the sizes where it finishes in
+//!   reasonable time.
+//!
+//! Usage: `cargo xtask bench [--sizes 100,1000,10000] [--runs 3] [--kustomize-sizes 100,1000]
+//! [--kustomize-runs 1] [--write docs/benchmarks.md]`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A small deterministic generator (xorshift64*), for the SealedSecret ciphertext.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn ciphertext(&mut self) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let body: String =
+            (0..340).map(|_| ALPHABET[(self.next() % 64) as usize] as char).collect();
+        format!("Ag{body}==")
+    }
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn connection(i: usize, ns: &str) -> String {
+    format!(
+        "apiVersion: connections.dev/v1alpha1\nkind: Connection\nmetadata:\n  name: conn-{i}\n  namespace: {ns}\n  labels: {{team: t{}}}\nspec:\n  type: postgres\n  description: warehouse shard {i}\n  schema:\n    host: pg-{i}.data.svc.cluster.local\n    port: 5432\n    database: sales_{i}\n  secret:\n    name: conn-{i}-cred\n    items: [username, password]\n  configMap:\n    name: conn-{i}-settings\n    mountPath: /etc/conn-{i}\n  credentials:\n    sslmode: {{value: require}}\n    password:\n      valueFrom:\n        secretKeyRef: {{name: conn-{i}-cred, key: password}}\n",
+        i % 17
+    )
+}
+
+fn configmap(i: usize, ns: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: conn-{i}-settings\n  namespace: {ns}\n  labels:\n    kubedirector.hpe.com/cmType: warehouse\ndata:\n  pool_size: \"{}\"\n  statement_timeout: \"{}s\"\n  application_name: app-{i}\n",
+        10 + i % 7,
+        30 + i % 11
+    )
+}
+
+fn sealed(i: usize, ns: &str, rng: &mut Rng) -> String {
+    format!(
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: conn-{i}-cred\n  namespace: {ns}\nspec:\n  encryptedData:\n    username: {}\n    password: {}\n  template:\n    metadata:\n      labels:\n        kubedirector.hpe.com/secretType: warehouse-cred\n",
+        rng.ciphertext(),
+        rng.ciphertext()
+    )
+}
+
+fn deployment(i: usize, ns: &str, env_from: bool) -> String {
+    let refs = if env_from {
+        format!(
+            "        envFrom:\n        - configMapRef: {{name: conn-{i}-settings}}\n        - secretRef: {{name: conn-{i}-cred}}\n"
+        )
+    } else {
+        String::new()
+    };
+    let annotations = format!("  annotations:\n    connections.dev/use: conn-{i}\n");
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\n  namespace: {ns}\n{annotations}spec:\n  replicas: 2\n  selector:\n    matchLabels: {{app: app-{i}}}\n  template:\n    metadata:\n      labels: {{app: app-{i}}}\n    spec:\n      containers:\n      - name: main\n        image: registry.example.com/app:{}.0\n        ports:\n        - containerPort: 8080\n{refs}        resources:\n          requests: {{cpu: 100m, memory: 128Mi}}\n",
+        i % 13
+    )
+}
+
+fn kdcluster(c: usize, ns: &str, members: &[usize]) -> String {
+    let cms: String = members.iter().map(|i| format!("    - conn-{i}-settings\n")).collect();
+    let secrets: String = members.iter().map(|i| format!("    - conn-{i}-cred\n")).collect();
+    format!(
+        "apiVersion: kubedirector.hpe.com/v1beta1\nkind: KubeDirectorCluster\nmetadata:\n  name: notebook-{c}\n  namespace: {ns}\nspec:\n  app: jupyter-notebook\n  connections:\n    configmaps:\n{cms}    secrets:\n{secrets}  roles:\n  - id: controller\n    members: 1\n    resources:\n      requests: {{cpu: \"1\", memory: 4Gi}}\n      limits: {{cpu: \"1\", memory: 4Gi}}\n"
+    )
+}
+
+/// The benchmark repository of `n` connections.
+pub fn gen_repo(n: usize, out: &Path) -> Result<(), String> {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for i in 0..n {
+        let team = format!("team-{}", i % 10);
+        let ns = format!("ns-{}", i % 10);
+        let base = out.join("apps").join(&team);
+        if i % 2 == 0 {
+            let doc =
+                [connection(i, &ns), configmap(i, &ns), sealed(i, &ns, &mut rng)].join("---\n");
+            write(&base.join(format!("conn-{i}.yaml")), &doc)?;
+        } else {
+            let dir = base.join(format!("conn-{i}"));
+            write(&dir.join("connection.yaml"), &connection(i, &ns))?;
+            write(&dir.join("settings.yaml"), &configmap(i, &ns))?;
+            write(&dir.join("sealed.yaml"), &sealed(i, &ns, &mut rng))?;
+        }
+        write(&base.join("workloads").join(format!("app-{i}.yaml")), &deployment(i, &ns, false))?;
+    }
+    let mut by_ns: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    for i in 0..n {
+        by_ns.entry(format!("ns-{}", i % 10)).or_default().push(i);
+    }
+    let mut c = 0;
+    for (ns, members) in &by_ns {
+        for chunk in members.chunks(10) {
+            write(
+                &out.join("clusters").join(ns).join(format!("notebook-{c}.yaml")),
+                &kdcluster(c, ns, chunk),
+            )?;
+            c += 1;
+        }
+    }
+    Ok(())
+}
+
+/// The same workload as kustomize users write it: generators and name references.
+pub fn gen_kustomize(n: usize, out: &Path) -> Result<(), String> {
+    let mut k = String::from(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- deploy.yaml\nconfigMapGenerator:\n",
+    );
+    for i in 0..n {
+        let _ = write!(
+            k,
+            "- name: conn-{i}-settings\n  literals:\n  - pool_size={}\n  - statement_timeout={}s\n  - application_name=app-{i}\n",
+            10 + i % 7,
+            30 + i % 11
+        );
+    }
+    k.push_str("secretGenerator:\n");
+    for i in 0..n {
+        let _ = write!(
+            k,
+            "- name: conn-{i}-cred\n  literals:\n  - username=user{i}\n  - password=pw{i}\n"
+        );
+    }
+    write(&out.join("kustomization.yaml"), &k)?;
+    let docs: Vec<String> = (0..n).map(|i| deployment(i, "default", true)).collect();
+    write(&out.join("deploy.yaml"), &docs.join("---\n"))
+}
+
+/// Wall time and peak resident memory of one run of a command.
+#[derive(Clone, Copy, Debug)]
+struct Sample {
+    wall: Duration,
+    peak_kib: u64,
+}
+
+/// Runs `program args` with stdout to /dev/null and measures it. The run happens in a fresh
+/// helper process (`xtask __measure`), so that the peak RSS of its waited-for children is
+/// this command's alone.
+fn measure(program: &Path, args: &[&str], dir: &Path) -> Result<Sample, String> {
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = Command::new(me)
+        .arg("__measure")
+        .arg(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut words = text.split_whitespace();
+    match (out.status.success(), words.next(), words.next()) {
+        (true, Some(nanos), Some(kib)) => Ok(Sample {
+            wall: Duration::from_nanos(nanos.parse().map_err(|_| "bad measurement")?),
+            peak_kib: kib.parse().map_err(|_| "bad measurement")?,
+        }),
+        _ => Err(format!(
+            "{} {args:?} failed: {}",
+            program.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+    }
+}
+
+/// `xtask __measure PROGRAM ARGS...`: runs the program (stdout and stderr discarded) and
+/// prints its wall time in nanoseconds and its peak RSS in KiB. Exit codes 0 and 1 (findings,
+/// differences) count as success.
+pub fn measure_child(args: &[String]) -> Result<(), String> {
+    let (program, rest) = args.split_first().ok_or("__measure needs a program")?;
+    let started = Instant::now();
+    let status = Command::new(program)
+        .args(rest)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map_err(|e| format!("{program}: {e}"))?;
+    let wall = started.elapsed();
+    if !matches!(status.code(), Some(0 | 1)) {
+        return Err(format!("{program} exited with {status}"));
+    }
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .map_err(|e| e.to_string())?;
+    println!("{} {}", wall.as_nanos(), usage.max_rss());
+    Ok(())
+}
+
+fn median(mut samples: Vec<Sample>) -> Sample {
+    samples.sort_by_key(|s| s.wall);
+    let wall = samples[samples.len() / 2].wall;
+    let mut peaks: Vec<u64> = samples.iter().map(|s| s.peak_kib).collect();
+    peaks.sort_unstable();
+    Sample { wall, peak_kib: peaks[peaks.len() / 2] }
+}
+
+fn best(samples: &[Sample]) -> Sample {
+    *samples.iter().min_by_key(|s| s.wall).expect("at least one run")
+}
+
+fn tree_size(dir: &Path) -> (u64, u64) {
+    let (mut files, mut bytes) = (0, 0);
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => stack.push(path),
+                Ok(t) if t.is_file() => {
+                    files += 1;
+                    bytes += entry.metadata().map_or(0, |m| m.len());
+                }
+                _ => {}
+            }
+        }
+    }
+    (files, bytes)
+}
+
+struct Options {
+    sizes: Vec<usize>,
+    runs: usize,
+    kustomize_sizes: Vec<usize>,
+    kustomize_runs: usize,
+    write_to: Option<PathBuf>,
+}
+
+fn parse_options(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        sizes: vec![100, 1000, 10_000],
+        runs: 3,
+        kustomize_sizes: vec![100, 1000],
+        kustomize_runs: 1,
+        write_to: None,
+    };
+    let list = |v: &str| -> Result<Vec<usize>, String> {
+        v.split(',').map(|n| n.trim().parse().map_err(|_| format!("not a size: {n}"))).collect()
+    };
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--sizes" => options.sizes = list(value)?,
+            "--runs" => options.runs = value.parse().map_err(|_| "--runs: a number")?,
+            "--kustomize-sizes" => options.kustomize_sizes = list(value)?,
+            "--kustomize-runs" => {
+                options.kustomize_runs = value.parse().map_err(|_| "--kustomize-runs: a number")?
+            }
+            "--write" => options.write_to = Some(PathBuf::from(value)),
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    if options.runs == 0 || options.kustomize_runs == 0 {
+        return Err("runs must be at least 1".into());
+    }
+    Ok(options)
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split_once(':').map_or("", |(_, v)| v).trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            t.lines().next().map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string())
+        })
+        .and_then(|kib| kib.parse::<u64>().ok())
+        .map_or_else(String::new, |kib| format!(", {} GiB", kib / 1024 / 1024));
+    let kubectl = Command::new("kubectl")
+        .args(["version", "--client", "-o", "json"])
+        .output()
+        .ok()
+        .and_then(|o| {
+            let text = String::from_utf8_lossy(&o.stdout).to_string();
+            text.split("\"gitVersion\": \"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "not found".into());
+    format!("{cpu}, {cores} cores{memory}; kubectl {kubectl}")
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+/// Runs the benchmark.
+pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
+    let options = parse_options(args)?;
+    eprintln!("bench: building the release binary");
+    let status = Command::new("cargo")
+        .args(["build", "--release", "--locked", "-p", "kubectl-connections"])
+        .current_dir(root)
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err("cargo build --release failed".into());
+    }
+    let binary = root.join("target/release/kubectl-connections");
+    let work = root.join("target/bench");
+    let mut table = String::from(
+        "| N | files | MB | command | median wall | peak RSS | files/s | MB/s |\n|---:|---:|---:|---|---:|---:|---:|---:|\n",
+    );
+    let mut summary = Vec::new();
+    let mut render_out_medians = std::collections::BTreeMap::new();
+    let mut validate_medians = std::collections::BTreeMap::new();
+    for &n in &options.sizes {
+        let repo = work.join(format!("repo-{n}"));
+        if !repo.join("apps").is_dir() {
+            eprintln!("bench: generating {n} connections");
+            let _ = std::fs::remove_dir_all(&repo);
+            gen_repo(n, &repo)?;
+        }
+        let (files, bytes) = tree_size(&repo);
+        let mb = bytes as f64 / 1e6;
+        let out = work.join(format!("out-{n}"));
+        let copy = work.join(format!("copy-{n}"));
+        let repo_arg = repo.to_string_lossy().to_string();
+        let out_arg = out.to_string_lossy().to_string();
+        let mut rows: Vec<(&str, Vec<Sample>)> = vec![
+            ("validate", Vec::new()),
+            ("render --stdout", Vec::new()),
+            ("render --out", Vec::new()),
+            ("floor: tar pipe copy of the input", Vec::new()),
+        ];
+        for run in 0..options.runs {
+            eprintln!("bench: N = {n}, run {}/{}", run + 1, options.runs);
+            rows[0].1.push(measure(&binary, &["validate", &repo_arg], root)?);
+            rows[1].1.push(measure(&binary, &["render", &repo_arg, "--stdout"], root)?);
+            let _ = std::fs::remove_dir_all(&out);
+            rows[2].1.push(measure(&binary, &["render", &repo_arg, "--out", &out_arg], root)?);
+            let _ = std::fs::remove_dir_all(&copy);
+            std::fs::create_dir_all(&copy).map_err(|e| e.to_string())?;
+            let pipe =
+                format!("tar -C '{}' -cf - . | tar -C '{}' -xf -", repo.display(), copy.display());
+            rows[3].1.push(measure(Path::new("sh"), &["-c", &pipe], root)?);
+        }
+        let floor = best(&rows[3].1);
+        let out_best = best(&rows[2].1);
+        for (name, samples) in &rows {
+            let m = median(samples.clone());
+            let per_s = m.wall.as_secs_f64().max(1e-9);
+            let _ = writeln!(
+                table,
+                "| {n} | {files} | {mb:.1} | {name} | {} | {} MB | {:.0} | {:.1} |",
+                secs(m.wall),
+                m.peak_kib / 1024,
+                files as f64 / per_s,
+                mb / per_s
+            );
+        }
+        render_out_medians.insert(n, median(rows[2].1.clone()).wall);
+        validate_medians.insert(n, median(rows[0].1.clone()).wall);
+        summary.push(format!(
+            "N = {n}: render --out best {} against a floor (tar pipe) of {}: {:.2} times the floor",
+            secs(out_best.wall),
+            secs(floor.wall),
+            out_best.wall.as_secs_f64() / floor.wall.as_secs_f64()
+        ));
+        if options.kustomize_sizes.contains(&n) {
+            let kdir = work.join(format!("kustomize-{n}"));
+            if !kdir.join("kustomization.yaml").is_file() {
+                gen_kustomize(n, &kdir)?;
+            }
+            let kdir_arg = kdir.to_string_lossy().to_string();
+            let mut samples = Vec::new();
+            for run in 0..options.kustomize_runs {
+                eprintln!(
+                    "bench: kubectl kustomize, N = {n}, run {}/{}",
+                    run + 1,
+                    options.kustomize_runs
+                );
+                samples.push(measure(Path::new("kubectl"), &["kustomize", &kdir_arg], root)?);
+            }
+            let k = median(samples);
+            let ours = render_out_medians[&n];
+            let _ = writeln!(
+                table,
+                "| {n} | | | kubectl kustomize (equivalent workload) | {} | {} MB | | |",
+                secs(k.wall),
+                k.peak_kib / 1024
+            );
+            summary.push(format!(
+                "N = {n}: kubectl kustomize {} against render --out {}: render is {:.0} times faster",
+                secs(k.wall),
+                secs(ours),
+                k.wall.as_secs_f64() / ours.as_secs_f64().max(1e-9)
+            ));
+        }
+    }
+    for (a, b) in [(1000, 10_000), (100, 1000)] {
+        if let (Some(x), Some(y)) = (render_out_medians.get(&a), render_out_medians.get(&b)) {
+            summary.push(format!(
+                "linearity: render --out time({b}) / time({a}) = {:.1}; validate {:.1}",
+                y.as_secs_f64() / x.as_secs_f64(),
+                validate_medians[&b].as_secs_f64() / validate_medians[&a].as_secs_f64()
+            ));
+        }
+    }
+    let report = format!(
+        "Machine: {}\n\nCommand: `cargo xtask bench {}` (medians of {} run{}; kubectl kustomize: {} run{})\n\n{table}\n{}\n",
+        machine(),
+        args.join(" "),
+        options.runs,
+        if options.runs == 1 { "" } else { "s" },
+        options.kustomize_runs,
+        if options.kustomize_runs == 1 { "" } else { "s" },
+        summary.iter().map(|s| format!("- {s}\n")).collect::<String>()
+    );
+    print!("{report}");
+    if let Some(path) = options.write_to {
+        let path = root.join(path);
+        let existing = std::fs::read_to_string(&path).unwrap_or_default();
+        const START: &str = "<!-- bench:start -->";
+        const END: &str = "<!-- bench:end -->";
+        let updated = match (existing.find(START), existing.find(END)) {
+            (Some(s), Some(e)) if s < e => {
+                format!("{}{START}\n{report}{}", &existing[..s], &existing[e..])
+            }
+            _ => format!("{existing}\n{START}\n{report}{END}\n"),
+        };
+        std::fs::write(&path, updated).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("bench: wrote {}", path.display());
+    }
+    Ok(())
+}
