@@ -8,6 +8,7 @@ mod health;
 mod live;
 mod report;
 mod settings;
+mod timings;
 
 use clap::Parser as _;
 use cli::{Cli, Command};
@@ -20,6 +21,7 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    timings::start();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -41,6 +43,8 @@ fn main() -> ExitCode {
             commands::print_stdout(&connections_core::crd::crds_yaml()).map(|_| Outcome::Success)
         }
     };
+    timings::phase("exit");
+    timings::report();
     match result {
         Ok(outcome) => outcome.into(),
         Err(Failure(message)) => {

@@ -95,3 +95,62 @@ proptest! {
         prop_assert_eq!(render(shuffled_dir.path()), baseline);
     }
 }
+
+/// A repository of `n` connections with ConfigMaps, Secrets, Deployments that use them and
+/// KubeDirector clusters, plus a dangling reference every 7th connection (so that there are
+/// findings to compare too).
+fn generated_documents(n: usize) -> Vec<connections_core::syntax::Document> {
+    let mut sources = connections_core::source::SourceMap::default();
+    let mut documents = Vec::new();
+    for i in 0..n {
+        let ns = format!("ns-{}", i % 3);
+        let secret = if i % 7 == 0 { format!("missing-{i}") } else { format!("conn-{i}-cred") };
+        let text = format!(
+            "apiVersion: connections.dev/v1alpha1\nkind: Connection\nmetadata: {{name: conn-{i}, namespace: {ns}}}\nspec:\n  type: postgres\n  schema: {{host: pg-{i}, port: 5432}}\n  secret: {{name: {secret}, items: [password]}}\n  configMap: {{name: conn-{i}-settings}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: conn-{i}-settings\n  namespace: {ns}\n  labels: {{kubedirector.hpe.com/cmType: warehouse}}\ndata: {{pool: \"{i}\"}}\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: conn-{i}-cred\n  namespace: {ns}\n  labels: {{kubedirector.hpe.com/secretType: cred}}\nstringData: {{password: pw-{i}}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\n  namespace: {ns}\n  annotations: {{connections.dev/use: conn-{i}}}\nspec:\n  selector: {{matchLabels: {{app: a{i}}}}}\n  template:\n    metadata: {{labels: {{app: a{i}}}}}\n    spec:\n      containers: [{{name: main, image: app:1}}]\n"
+        );
+        let (docs, _) = connections_loader::load_text(&mut sources, &format!("c{i}.yaml"), &text);
+        documents.extend(docs);
+        if i % 10 == 9 {
+            let members: Vec<String> = (i - 9..=i).map(|m| format!("conn-{m}-cred")).collect();
+            let text = format!(
+                "apiVersion: kubedirector.hpe.com/v1beta1\nkind: KubeDirectorCluster\nmetadata: {{name: kd-{i}, namespace: ns-{}}}\nspec:\n  app: notebook\n  connections:\n    secrets: [{}]\n",
+                i % 3,
+                members.join(", ")
+            );
+            let (docs, _) =
+                connections_loader::load_text(&mut sources, &format!("kd{i}.yaml"), &text);
+            documents.extend(docs);
+        }
+    }
+    documents
+}
+
+/// Lowering, checking, rendering and the findings-only render give the same result on one
+/// thread and on several (the inputs are large enough to be split).
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let run = |threads: usize| {
+        let analysis = connections_core::analyse_with(
+            generated_documents(400),
+            &LowerOptions::default(),
+            &Offline,
+            threads,
+        );
+        let (plan, found) = connections_core::render::render_with(&analysis.model, threads);
+        let findings = connections_core::render::findings_with(&analysis.model, threads);
+        let mut diagnostics = analysis.diagnostics.clone();
+        connections_core::diagnostic::sort(&mut diagnostics);
+        (format!("{diagnostics:?}"), plan, format!("{found:?}"), format!("{findings:?}"))
+    };
+    let serial = run(1);
+    assert!(serial.0.contains("missing-7"), "the dangling references are found");
+    assert!(serial.1.objects.len() > 1000, "{} objects", serial.1.objects.len());
+    assert_eq!(serial.1.extra_files.len(), 40, "one configmeta file per KubeDirector cluster");
+    for threads in [2, 3, 8] {
+        let parallel = run(threads);
+        assert_eq!(parallel.0, serial.0, "diagnostics, {threads} threads");
+        assert!(parallel.1 == serial.1, "plan, {threads} threads");
+        assert_eq!(parallel.2, serial.2, "render findings, {threads} threads");
+        assert_eq!(parallel.3, serial.3, "findings, {threads} threads");
+    }
+}

@@ -259,7 +259,10 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         write_to: None,
     };
     let list = |v: &str| -> Result<Vec<usize>, String> {
-        v.split(',').map(|n| n.trim().parse().map_err(|_| format!("not a size: {n}"))).collect()
+        v.split(',')
+            .filter(|n| !n.trim().is_empty())
+            .map(|n| n.trim().parse().map_err(|_| format!("not a size: {n}")))
+            .collect()
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {

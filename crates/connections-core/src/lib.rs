@@ -18,6 +18,7 @@ pub mod crd;
 pub mod diagnostic;
 pub mod diff;
 pub mod model;
+pub mod par;
 pub mod parse;
 pub mod re2;
 pub mod render;
@@ -46,7 +47,17 @@ pub fn analyse(
     options: &LowerOptions,
     external: &dyn validate::ExternalObjects,
 ) -> Analysis {
-    let (model, mut diagnostics) = model::lower(documents, options);
+    analyse_with(documents, options, external, 1)
+}
+
+/// [`analyse`] with lowering on up to `threads` threads; the result does not depend on it.
+pub fn analyse_with(
+    documents: Vec<Document>,
+    options: &LowerOptions,
+    external: &dyn validate::ExternalObjects,
+    threads: usize,
+) -> Analysis {
+    let (model, mut diagnostics) = model::lower_with(documents, options, threads);
     diagnostics.extend(validate::check(&model, external));
     Analysis { model, diagnostics }
 }

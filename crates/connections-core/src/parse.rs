@@ -96,6 +96,12 @@ struct Builder<'t> {
     anchors: HashMap<usize, (Node, usize)>,
     alias_budget: usize,
     diagnostics: Vec<Diagnostic>,
+    /// Emptied child buffers of finished collections, reused by the next ones: a collection
+    /// is built in a growing buffer and then copied once into a vector of its exact size, so
+    /// trees (kept for the whole run) carry no growth slack and building them reallocates
+    /// rarely.
+    seq_buffers: Vec<Vec<Node>>,
+    map_buffers: Vec<Vec<(Node, Node)>>,
 }
 
 /// Stops the parse of a file (after a syntax error or a broken limit).
@@ -219,12 +225,12 @@ impl Builder<'_> {
                     ));
                 }
                 let frame = if matches!(event, Event::SequenceStart(..)) {
-                    Frame::Seq { start, anchor, items: Vec::new() }
+                    Frame::Seq { start, anchor, items: self.seq_buffers.pop().unwrap_or_default() }
                 } else {
                     Frame::Map {
                         start,
                         anchor,
-                        entries: Vec::new(),
+                        entries: self.map_buffers.pop().unwrap_or_default(),
                         key: None,
                         seen: KeySet::default(),
                     }
@@ -233,22 +239,26 @@ impl Builder<'_> {
                 Ok(())
             }
             Event::SequenceEnd => {
-                let Some(Frame::Seq { start, anchor, mut items }) = self.stack.pop() else {
+                let Some(Frame::Seq { start, anchor, items: mut buffer }) = self.stack.pop() else {
                     return Ok(());
                 };
-                // Trees are kept for the whole run: growth slack would be a third of them.
-                items.shrink_to_fit();
+                let mut items = Vec::with_capacity(buffer.len());
+                items.append(&mut buffer);
+                self.seq_buffers.push(buffer);
                 let node =
                     Node { span: self.span(start, end.max(start)), value: NodeValue::Seq(items) };
                 self.register(anchor, &node, start)?;
                 self.push_value(node)
             }
             Event::MappingEnd => {
-                let Some(Frame::Map { start, anchor, entries, .. }) = self.stack.pop() else {
+                let Some(Frame::Map { start, anchor, entries: mut buffer, .. }) = self.stack.pop()
+                else {
                     return Ok(());
                 };
-                let mut entries = self.merge(entries);
-                entries.shrink_to_fit();
+                let mut exact = Vec::with_capacity(buffer.len());
+                exact.append(&mut buffer);
+                let entries = self.merge(exact);
+                self.map_buffers.push(buffer);
                 let node =
                     Node { span: self.span(start, end.max(start)), value: NodeValue::Map(entries) };
                 self.register(anchor, &node, start)?;
@@ -354,6 +364,8 @@ pub fn parse(
         anchors: HashMap::new(),
         alias_budget: limits.alias_nodes_base.saturating_add(text.len()),
         diagnostics: Vec::new(),
+        seq_buffers: Vec::new(),
+        map_buffers: Vec::new(),
     };
     let mut documents = Vec::new();
     for next in Parser::new_from_str(text) {

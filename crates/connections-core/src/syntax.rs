@@ -133,7 +133,9 @@ fn resolve_tagged(tag: &str, text: &str) -> Resolved {
 /// Whether [`resolve_yaml11`] reads `text` as a string, without building the result: most
 /// plain scalars are words, decided by their first byte.
 fn plain_is_str(text: &str) -> bool {
-    is_plain_word(text) || matches!(resolve_yaml11(text), Resolved::Str(_))
+    is_plain_word(text)
+        || (yaml11_word(text).is_none()
+            && (!starts_like_number(text) || matches!(resolve_yaml11(text), Resolved::Str(_))))
 }
 
 /// Whether YAML 1.1 and 1.2 readers alike take this plain text for a string, judged by its
@@ -164,25 +166,49 @@ pub fn is_plain_word(text: &str) -> bool {
     }
 }
 
-/// go-yaml v2's plain scalar resolution, which is what kubectl applies to manifests.
-fn resolve_yaml11(text: &str) -> Resolved {
-    match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Resolved::Null,
+/// The YAML 1.1 words that are not strings (nulls, booleans, infinities), resolved.
+fn yaml11_word(text: &str) -> Option<Resolved> {
+    Some(match text {
+        "" | "~" | "null" | "Null" | "NULL" => Resolved::Null,
         "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
-            return Resolved::Bool(true);
+            Resolved::Bool(true)
         }
         "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
-            return Resolved::Bool(false);
+            Resolved::Bool(false)
         }
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Resolved::Float("+Inf".into());
-        }
-        "-.inf" | "-.Inf" | "-.INF" => return Resolved::Float("-Inf".into()),
-        ".nan" | ".NaN" | ".NAN" => return Resolved::Float("NaN".into()),
-        _ => {}
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => Resolved::Float("+Inf".into()),
+        "-.inf" | "-.Inf" | "-.INF" => Resolved::Float("-Inf".into()),
+        ".nan" | ".NaN" | ".NAN" => Resolved::Float("NaN".into()),
+        _ => return None,
+    })
+}
+
+/// Whether `text` starts the way every YAML 1.1 and 1.2 number does (digit, sign or dot).
+fn starts_like_number(text: &str) -> bool {
+    matches!(text.as_bytes().first(), Some(b) if b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'))
+}
+
+/// Whether plain `text` reads as a string in YAML 1.1 (kubectl) and YAML 1.2 (kustomize,
+/// editors) alike. Decided without allocating for everything but number-like text. The
+/// YAML 1.2 core schema's special words are a subset of YAML 1.1's.
+pub fn plain_is_str_everywhere(text: &str) -> bool {
+    if is_plain_word(text) {
+        return true;
     }
-    let first = text.as_bytes()[0];
-    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
+    if yaml11_word(text).is_some() {
+        return false;
+    }
+    !starts_like_number(text)
+        || (matches!(resolve_yaml11(text), Resolved::Str(_))
+            && matches!(resolve_yaml12(text), Resolved::Str(_)))
+}
+
+/// go-yaml v2's plain scalar resolution, which is what kubectl applies to manifests.
+fn resolve_yaml11(text: &str) -> Resolved {
+    if let Some(word) = yaml11_word(text) {
+        return word;
+    }
+    if !starts_like_number(text) {
         return Resolved::Str(text.to_string());
     }
     let plain: String = text.chars().filter(|&c| c != '_').collect();
@@ -592,7 +618,12 @@ impl Node {
             NodeValue::Scalar(s) if s.text == key => {
                 s.as_str().is_some() || s.resolve().to_text() == key
             }
-            NodeValue::Scalar(s) => s.style == ScalarStyle::Plain && s.resolve().to_text() == key,
+            // A plain word resolves to itself, which differs from `key`: skip resolving it.
+            NodeValue::Scalar(s) => {
+                s.style == ScalarStyle::Plain
+                    && !(s.tag.is_none() && is_plain_word(&s.text))
+                    && s.resolve().to_text() == key
+            }
             _ => false,
         }
     }

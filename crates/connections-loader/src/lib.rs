@@ -88,21 +88,32 @@ fn read_one(path: &Path, file: FileId, options: &LoadOptions) -> FileResult {
         offset: 0,
         label: "not read",
     };
-    match std::fs::metadata(path) {
-        Ok(meta) if meta.len() > options.max_file_size => {
+    // One open, then the size from the open file: a second lookup by path per file is
+    // measurable over tens of thousands of files.
+    let read = || -> std::io::Result<Result<Vec<u8>, u64>> {
+        use std::io::Read as _;
+        let file = std::fs::File::open(path)?;
+        let size = file.metadata()?.len();
+        if size > options.max_file_size {
+            return Ok(Err(size));
+        }
+        let mut bytes = Vec::with_capacity(size as usize + 1);
+        // Read at most one byte past the limit: a file that grew while being read is refused
+        // as well, not read without bound.
+        file.take(options.max_file_size + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > options.max_file_size {
+            return Ok(Err(bytes.len() as u64));
+        }
+        Ok(Ok(bytes))
+    };
+    let bytes = match read() {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(size)) => {
             return problem(format!(
-                "this file is {} bytes, over the limit of {} bytes; it is not read (raise it with --max-file-size)",
-                meta.len(),
+                "this file is {size} bytes, over the limit of {} bytes; it is not read (raise it with --max-file-size)",
                 options.max_file_size
             ));
         }
-        Ok(_) => {}
-        Err(e) => {
-            return problem(format!("this file cannot be read: {}", walk::io_reason(Some(&e))));
-        }
-    }
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
         Err(e) => {
             return problem(format!("this file cannot be read: {}", walk::io_reason(Some(&e))));
         }

@@ -100,7 +100,10 @@ pub fn walk(root: &Path, exclude: Option<&Path>) -> Vec<Entry> {
             if entry.depth() == 0 {
                 continue;
             }
-            if excluded.as_deref().is_some_and(|e| path.canonicalize().ok().as_deref() == Some(e)) {
+            // Links are not followed, so a folder's real path is the root's plus its relative
+            // path: no lookup per folder.
+            let real = path.strip_prefix(root).map(|r| canonical_root.join(r));
+            if excluded.as_deref().is_some_and(|e| real.as_deref().ok() == Some(e)) {
                 walker.skip_current_dir();
                 continue;
             }

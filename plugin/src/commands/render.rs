@@ -90,6 +90,7 @@ pub fn run(args: &RenderArgs) -> Result<Outcome, Failure> {
         ));
         return Ok(if outcome == Outcome::Success { Outcome::Findings } else { outcome });
     }
+    crate::timings::phase("report");
     let plan = &checked.plan;
     match &args.out {
         Some(out) => {
@@ -121,5 +122,7 @@ pub fn run(args: &RenderArgs) -> Result<Outcome, Failure> {
             }
         }
     }
+    crate::timings::phase("write");
+    super::release_at_exit(checked);
     Ok(Outcome::Success)
 }

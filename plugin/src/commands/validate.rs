@@ -14,6 +14,11 @@ pub fn run(args: &ValidateArgs) -> Result<Outcome, Failure> {
         super::Need::Findings,
     )?;
     let diagnostics = &checked.analysis.diagnostics;
-    print_stdout(&format_findings(&checked, &input, &reporting, diagnostics))?;
-    Ok(judge(diagnostics, &checked.loaded, &reporting))
+    let text = format_findings(&checked, &input, &reporting, diagnostics);
+    crate::timings::phase("report");
+    print_stdout(&text)?;
+    crate::timings::phase("print");
+    let outcome = judge(diagnostics, &checked.loaded, &reporting);
+    super::release_at_exit(checked);
+    Ok(outcome)
 }

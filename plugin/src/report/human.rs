@@ -88,6 +88,43 @@ pub fn write(
     if !color {
         handler = handler.with_width(PLAIN_WIDTH);
     }
+    // Rendering a report is independent per finding; large runs (thousands of notes) render
+    // in contiguous chunks on every core and are joined in order.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads > 1 && diagnostics.len() >= PARALLEL_FROM {
+        let chunk = diagnostics.len().div_ceil(threads);
+        let parts: Vec<String> = std::thread::scope(|scope| {
+            let handles: Vec<_> = diagnostics
+                .chunks(chunk)
+                .map(|part| scope.spawn(|| render_all(ctx, &handler, part)))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        });
+        parts.iter().for_each(|p| out.push_str(p));
+    } else {
+        out.push_str(&render_all(ctx, &handler, diagnostics));
+    }
+    let mut parts = Vec::new();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    parts.push(plural(summary.errors, "error"));
+    parts.push(plural(summary.warnings, "warning"));
+    if summary.infos > 0 {
+        parts.push(plural(summary.infos, "note"));
+    }
+    out.push_str(&parts.join(", "));
+    out.push('\n');
+}
+
+/// From this many findings on, reports are rendered on several threads.
+const PARALLEL_FROM: usize = 512;
+
+/// Renders each finding of `diagnostics` as a report, in order.
+fn render_all(
+    ctx: &Context<'_>,
+    handler: &GraphicalReportHandler,
+    diagnostics: &[Diagnostic],
+) -> String {
+    let mut out = String::new();
     let mut sources: HashMap<u32, NamedSource<Arc<str>>> = HashMap::new();
     for d in diagnostics {
         let file = ctx.sources.get(d.span.file);
@@ -129,16 +166,8 @@ pub fn write(
         if !elsewhere.is_empty() {
             shown.heading = format!("{} ({})", shown.heading, elsewhere.join("; "));
         }
-        let _ = handler.render_report(out, &shown);
+        let _ = handler.render_report(&mut out, &shown);
         out.push('\n');
     }
-    let mut parts = Vec::new();
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    parts.push(plural(summary.errors, "error"));
-    parts.push(plural(summary.warnings, "warning"));
-    if summary.infos > 0 {
-        parts.push(plural(summary.infos, "note"));
-    }
-    out.push_str(&parts.join(", "));
-    out.push('\n');
+    out
 }

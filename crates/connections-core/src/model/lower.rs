@@ -28,19 +28,39 @@ pub const USE_ANNOTATION: &str = "connections.dev/use";
 
 /// Lowers every document into the model, in input order, and builds its index.
 pub fn lower(documents: Vec<Document>, options: &LowerOptions) -> (Model, Vec<Diagnostic>) {
-    let mut diagnostics = Vec::new();
+    lower_with(documents, options, 1)
+}
+
+/// [`lower`] on up to `threads` threads: contiguous runs of documents are lowered on their
+/// own and then joined, so the model and the findings do not depend on the count.
+pub fn lower_with(
+    documents: Vec<Document>,
+    options: &LowerOptions,
+    threads: usize,
+) -> (Model, Vec<Diagnostic>) {
     let cluster_scoped = cluster_scoped_custom_kinds(&documents);
+    let parts = crate::par::map_runs(documents, threads, |run| {
+        let mut diagnostics = Vec::new();
+        let mut model =
+            Model { default_namespace: options.default_namespace.clone(), ..Model::default() };
+        let mut lowerer = Lowerer {
+            model: &mut model,
+            fields: Fields { diagnostics: &mut diagnostics, redact: false },
+            options,
+            cluster_scoped: &cluster_scoped,
+        };
+        for document in run {
+            let provenance = Provenance { file: document.file, index: document.index };
+            lowerer.document(document.root, provenance);
+        }
+        (model, diagnostics)
+    });
     let mut model =
         Model { default_namespace: options.default_namespace.clone(), ..Model::default() };
-    let mut lowerer = Lowerer {
-        model: &mut model,
-        fields: Fields { diagnostics: &mut diagnostics, redact: false },
-        options,
-        cluster_scoped: &cluster_scoped,
-    };
-    for document in documents {
-        let provenance = Provenance { file: document.file, index: document.index };
-        lowerer.document(document.root, provenance);
+    let mut diagnostics = Vec::new();
+    for (part, mut found) in parts {
+        model.append(part);
+        diagnostics.append(&mut found);
     }
     model.build_index();
     (model, diagnostics)

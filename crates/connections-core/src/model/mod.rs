@@ -10,7 +10,7 @@ mod lower;
 pub mod polyaxon;
 mod workload;
 
-pub use lower::{LowerOptions, USE_ANNOTATION, lower};
+pub use lower::{LowerOptions, USE_ANNOTATION, lower, lower_with};
 
 use crate::source::{FileId, Span, Spanned};
 use crate::syntax::Node;
@@ -416,6 +416,22 @@ pub enum SecretKeys<'m> {
 }
 
 impl Model {
+    /// Appends a model lowered from the documents that follow this one's: its object and
+    /// Polyaxon indices shift by this model's counts. The index is not built.
+    pub(crate) fn append(&mut self, mut later: Model) {
+        let (objects, configs) = (self.objects.len(), self.polyaxon.len());
+        for reference in &mut later.references {
+            reference.from = match reference.from {
+                Referrer::Object(i) => Referrer::Object(i + objects),
+                Referrer::Polyaxon(c, i) => Referrer::Polyaxon(c + configs, i),
+            };
+        }
+        self.objects.append(&mut later.objects);
+        self.polyaxon.append(&mut later.polyaxon);
+        self.references.append(&mut later.references);
+        self.secret_spans.append(&mut later.secret_spans);
+    }
+
     /// Builds the lookup tables. Called once after lowering.
     pub fn build_index(&mut self) {
         let mut index = Index::default();

@@ -223,13 +223,8 @@ pub fn is_plain_safe(text: &str) -> bool {
             return false;
         }
     }
-    // Words that some reader takes for a boolean or null (y, n, yes, on, null, true, ...).
-    if crate::syntax::is_plain_word(text) {
-        return true;
-    }
-    let plain = Scalar { text: text.into(), style: ScalarStyle::Plain, tag: None };
-    matches!(plain.resolve(), Resolved::Str(_))
-        && matches!(plain.resolve_yaml12(), Resolved::Str(_))
+    // Not a word that some reader takes for a boolean, null or number (y, on, null, 1e3, ...).
+    crate::syntax::plain_is_str_everywhere(text)
 }
 
 fn literal_block_is_exact(text: &str, after_key: bool) -> bool {

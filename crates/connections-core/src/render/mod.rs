@@ -15,6 +15,7 @@ pub mod project;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::{Body, Model, Object};
+use crate::par;
 use crate::syntax::Node;
 use std::collections::{BTreeMap, HashMap};
 
@@ -85,7 +86,9 @@ struct Entry {
     kind: String,
     group: String,
     name: String,
-    node: Node,
+    /// The object as YAML (emitted where the entry is made, so that the tree is dropped on
+    /// the thread that built it).
+    yaml: String,
     /// The input object carries our `generated-from` annotation (earlier output read back).
     generated: bool,
     /// Made by this render.
@@ -107,50 +110,80 @@ fn settings_configmaps(model: &Model) -> BTreeMap<usize, generate::SettingsConfi
 /// writing anything: only the workloads that use connections are projected, on copies that
 /// are then dropped. `validate` runs this instead of a whole render.
 pub fn findings(model: &Model) -> Vec<Diagnostic> {
+    findings_with(model, 1)
+}
+
+/// [`findings`] on up to `threads` threads; the result does not depend on the count.
+pub fn findings_with(model: &Model, threads: usize) -> Vec<Diagnostic> {
     let settings = settings_configmaps(model);
-    let mut diagnostics = Vec::new();
-    for (i, object) in model.objects.iter().enumerate() {
-        if let Body::Workload(w) = &object.body
-            && !w.uses.is_empty()
-        {
-            let mut node = object.root.clone();
-            normalise(object, &mut node);
-            project::project(model, i, &mut node, &settings, &mut diagnostics);
-        }
-    }
-    diagnostics
+    let workloads: Vec<usize> = model
+        .objects
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| matches!(&o.body, Body::Workload(w) if !w.uses.is_empty()))
+        .map(|(i, _)| i)
+        .collect();
+    let per_workload = par::map(&workloads, threads, |&i| {
+        let object = &model.objects[i];
+        let mut node = object.root.clone();
+        normalise(object, &mut node);
+        let mut diagnostics = Vec::new();
+        project::project(model, i, &mut node, &settings, &mut diagnostics);
+        diagnostics
+    });
+    per_workload.into_iter().flatten().collect()
 }
 
 /// Renders the model. Call only when the checks found no error; render's own findings (an
 /// invalid volume name, a projection conflict) come back with the plan.
 pub fn render(model: &Model) -> (Plan, Vec<Diagnostic>) {
+    render_with(model, 1)
+}
+
+/// The output entry of input object `i` (`None` for inputs that are not output), with the
+/// findings of projecting connections into it.
+fn input_entry(
+    model: &Model,
+    i: usize,
+    settings: &BTreeMap<usize, generate::SettingsConfigMap>,
+) -> Option<(Entry, Vec<Diagnostic>)> {
+    let object = &model.objects[i];
+    if matches!(object.body, Body::LocalConfig | Body::ClusterConnect(_)) {
+        return None;
+    }
+    let mut diagnostics = Vec::new();
+    let mut node = object.root.clone();
+    normalise(object, &mut node);
+    if let Body::Workload(w) = &object.body
+        && !w.uses.is_empty()
+    {
+        project::project(model, i, &mut node, settings, &mut diagnostics);
+    }
+    if let Body::KubeDirectorCluster(kd) = &object.body
+        && !(kd.clusters.is_empty() && kd.configmaps.is_empty() && kd.secrets.is_empty())
+        && let Some(metadata) = node.get_mut("metadata")
+        && let Some(annotations) = metadata.map_at("annotations")
+    {
+        annotations.set(
+            configmeta::CONNECTIONS_HASH,
+            Node::string(configmeta::connections_hash(model, i)),
+        );
+    }
+    let generated =
+        object.root.path(&["metadata", "annotations", generate::GENERATED_FROM]).is_some();
+    Some((entry(object, &node, generated), diagnostics))
+}
+
+/// [`render`] on up to `threads` threads; the plan does not depend on the count.
+pub fn render_with(model: &Model, threads: usize) -> (Plan, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let settings = settings_configmaps(model);
+    let indices: Vec<usize> = (0..model.objects.len()).collect();
+    let inputs = par::map(&indices, threads, |&i| input_entry(model, i, &settings));
     let mut entries = Vec::with_capacity(model.objects.len() + settings.len());
-    for (i, object) in model.objects.iter().enumerate() {
-        if matches!(object.body, Body::LocalConfig | Body::ClusterConnect(_)) {
-            continue;
-        }
-        let mut node = object.root.clone();
-        normalise(object, &mut node);
-        if let Body::Workload(w) = &object.body
-            && !w.uses.is_empty()
-        {
-            project::project(model, i, &mut node, &settings, &mut diagnostics);
-        }
-        if let Body::KubeDirectorCluster(kd) = &object.body
-            && !(kd.clusters.is_empty() && kd.configmaps.is_empty() && kd.secrets.is_empty())
-            && let Some(metadata) = node.get_mut("metadata")
-            && let Some(annotations) = metadata.map_at("annotations")
-        {
-            annotations.set(
-                configmeta::CONNECTIONS_HASH,
-                Node::string(configmeta::connections_hash(model, i)),
-            );
-        }
-        let generated =
-            object.root.path(&["metadata", "annotations", generate::GENERATED_FROM]).is_some();
-        entries.push(entry(object, node, generated));
+    for (entry, mut found) in inputs.into_iter().flatten() {
+        entries.push(entry);
+        diagnostics.append(&mut found);
     }
     for object in &model.objects {
         if let Body::ClusterConnect(connect) = &object.body
@@ -177,42 +210,45 @@ pub fn render(model: &Model) -> (Plan, Vec<Diagnostic>) {
                     kind: kind.into(),
                     group: group.into(),
                     name,
-                    node,
+                    yaml: emit::to_yaml(&node),
                     generated: true,
                     fresh: true,
                 });
             }
         }
     }
-    for (&i, cm) in &settings {
+    let generated: Vec<(&usize, &generate::SettingsConfigMap)> = settings.iter().collect();
+    entries.extend(par::map(&generated, threads, |&(&i, cm)| {
         let object = &model.objects[i];
-        let node = generate::settings_configmap_node(object, cm);
-        entries.push(Entry {
+        Entry {
             dir: object.namespace_str().to_string(),
             kind: "ConfigMap".into(),
             group: String::new(),
             name: cm.name.clone(),
-            node,
+            yaml: emit::to_yaml(&generate::settings_configmap_node(object, cm)),
             generated: true,
             fresh: true,
-        });
-    }
-    let mut plan = plan(entries);
-    for (i, object) in model.objects.iter().enumerate() {
-        if matches!(object.body, Body::KubeDirectorCluster(_)) {
-            plan.extra_files.insert(configmeta::path(object), configmeta::configmeta(model, i));
         }
-    }
+    }));
+    let mut plan = plan(entries);
+    let clusters: Vec<usize> = indices
+        .into_iter()
+        .filter(|&i| matches!(model.objects[i].body, Body::KubeDirectorCluster(_)))
+        .collect();
+    let files = par::map(&clusters, threads, |&i| {
+        (configmeta::path(&model.objects[i]), configmeta::configmeta(model, i))
+    });
+    plan.extra_files.extend(files);
     (plan, diagnostics)
 }
 
-fn entry(object: &Object, node: Node, generated: bool) -> Entry {
+fn entry(object: &Object, node: &Node, generated: bool) -> Entry {
     Entry {
         dir: object.namespace.as_ref().map_or_else(|| CLUSTER_DIR.to_string(), |n| n.value.clone()),
         kind: object.kind.value.clone(),
         group: object.group.clone(),
         name: object.name.value.clone(),
-        node,
+        yaml: emit::to_yaml(node),
         generated,
         fresh: false,
     }
@@ -286,8 +322,10 @@ pub(crate) fn file_stem(kind: &str, name: &str) -> String {
 fn plan(entries: Vec<Entry>) -> Plan {
     // One entry per identity. The same identity twice is either generated output fed back in
     // as input (the fresh one replaces it) or a duplicate, which the checks report as an error.
-    let identity = |e: &Entry| (e.group.clone(), e.kind.clone(), e.dir.clone(), e.name.clone());
-    let mut by_identity: HashMap<_, usize> = HashMap::new();
+    fn identity(e: &Entry) -> (&str, &str, &str, &str) {
+        (&e.group, &e.kind, &e.dir, &e.name)
+    }
+    let mut by_identity: HashMap<_, usize> = HashMap::with_capacity(entries.len());
     let mut kept: Vec<bool> = vec![true; entries.len()];
     for (i, e) in entries.iter().enumerate() {
         match by_identity.get(&identity(e)) {
@@ -338,11 +376,12 @@ fn plan(entries: Vec<Entry>) -> Plan {
             }
         }
     }
+    let mut entries: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
     let mut objects: Vec<PlannedObject> = live
         .iter()
-        .map(|&i| PlannedObject {
-            path: format!("{}.yaml", paths[&i]),
-            yaml: emit::to_yaml(&entries[i].node),
+        .filter_map(|&i| {
+            let entry = entries[i].take()?;
+            Some(PlannedObject { path: format!("{}.yaml", paths[&i]), yaml: entry.yaml })
         })
         .collect();
     objects.sort_by(|a, b| a.path.cmp(&b.path));
