@@ -133,6 +133,49 @@ fn write_file(path: &Path, content: &[u8]) -> Result<(), WriteError> {
     Ok(())
 }
 
+/// Writes every file under `root`: the folders first, once each, then the files on every
+/// core (creating tens of thousands of small files is bound by the filesystem's per-file
+/// work, which proceeds in parallel).
+fn write_all(root: &Path, files: &[(String, String)]) -> Result<(), WriteError> {
+    let folders: BTreeSet<PathBuf> = files
+        .iter()
+        .filter_map(|(rel, _)| root.join(rel).parent().map(Path::to_path_buf))
+        .collect();
+    for folder in &folders {
+        fs::create_dir_all(folder).map_err(io("cannot create", folder))?;
+    }
+    let create = |(rel, content): &(String, String)| -> Result<(), WriteError> {
+        let path = root.join(rel);
+        let mut file = fs::File::create(&path).map_err(io("cannot create", &path))?;
+        file.write_all(content.as_bytes()).map_err(io("cannot write", &path))
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads <= 1 || files.len() < 256 {
+        return files.iter().try_for_each(create);
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().try_for_each(create)))
+            .collect();
+        // The first failure in file order is reported; every worker is joined first.
+        let results: Vec<Result<(), WriteError>> = workers
+            .into_iter()
+            .map(|w| {
+                w.join().unwrap_or_else(|_| {
+                    Err(WriteError::Io {
+                        action: "cannot write",
+                        path: root.to_path_buf(),
+                        source: std::io::Error::other("a writer thread failed"),
+                    })
+                })
+            })
+            .collect();
+        results.into_iter().collect::<Result<Vec<()>, _>>().map(|_| ())
+    })
+}
+
 /// Writes `files` (relative path, content) as the whole content of `dir`, atomically.
 pub fn write_output(dir: &Path, files: &[(String, String)]) -> Result<WriteReport, WriteError> {
     for (path, _) in files {
@@ -182,9 +225,7 @@ pub fn write_output(dir: &Path, files: &[(String, String)]) -> Result<WriteRepor
     fs::create_dir(&temp_path).map_err(io("cannot create", &temp_path))?;
     let mut temp = TempDir(Some(temp_path.clone()));
 
-    for (rel, content) in files {
-        write_file(&temp_path.join(rel), content.as_bytes())?;
-    }
+    write_all(&temp_path, files)?;
     let mut manifest = String::from(MANIFEST_HEADER);
     manifest.push('\n');
     for path in &planned {
