@@ -26,6 +26,7 @@ pub mod rules;
 pub mod source;
 pub mod suggest;
 pub mod syntax;
+pub mod uri;
 pub mod validate;
 
 use diagnostic::Diagnostic;

@@ -204,7 +204,7 @@ impl Builder<'_> {
                     SaphyrStyle::Literal => ScalarStyle::Literal,
                     SaphyrStyle::Folded => ScalarStyle::Folded,
                 };
-                let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix).into_boxed_str());
+                let tag = tag.map(|t| Box::new(format!("{}{}", t.handle, t.suffix).into()));
                 let node = Node {
                     span: self.span(start, end),
                     value: NodeValue::Scalar(Scalar { text: text.as_ref().into(), style, tag }),

@@ -30,8 +30,9 @@ pub struct Scalar {
     pub text: compact_str::CompactString,
     /// How it was written.
     pub style: ScalarStyle,
-    /// An explicit tag such as `tag:yaml.org,2002:str` (from `!!str`), if any.
-    pub tag: Option<Box<str>>,
+    /// An explicit tag such as `tag:yaml.org,2002:str` (from `!!str`), if any. Tags are rare:
+    /// behind one thin pointer, a node takes 56 bytes instead of 64.
+    pub tag: Option<Box<compact_str::CompactString>>,
 }
 
 /// What a scalar means to a reader.
@@ -707,11 +708,17 @@ mod tests {
     }
 
     #[test]
+    fn nodes_stay_small() {
+        // Millions of nodes are kept for a whole run; growing them shows in peak memory.
+        assert!(std::mem::size_of::<Node>() <= 56, "{}", std::mem::size_of::<Node>());
+    }
+
+    #[test]
     fn str_tag_forces_a_string() {
         let s = Scalar {
             text: "0777".into(),
             style: ScalarStyle::Plain,
-            tag: Some("tag:yaml.org,2002:str".into()),
+            tag: Some(Box::new("tag:yaml.org,2002:str".into())),
         };
         assert_eq!(s.resolve(), Resolved::Str("0777".into()));
     }
