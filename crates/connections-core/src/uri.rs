@@ -54,6 +54,8 @@ pub enum UriError {
     InvalidHost(String),
     /// The scheme is not one of [`scheme`]'s.
     UnknownScheme(String),
+    /// The database is empty, `.` or `..`: URI readers drop such path segments (encoded too).
+    InvalidDatabase(String),
 }
 
 impl fmt::Display for UriError {
@@ -65,6 +67,10 @@ impl fmt::Display for UriError {
                 "`{host}` is not a DNS name or an IP address, so it cannot be the host of a URI"
             ),
             UriError::UnknownScheme(s) => write!(f, "no connection URI is derived for `{s}`"),
+            UriError::InvalidDatabase(d) => write!(
+                f,
+                "the database `{d}` cannot be a URI path segment (URI readers drop empty, `.` and `..` segments)"
+            ),
         }
     }
 }
@@ -93,6 +99,9 @@ pub fn decode_component(text: &str) -> Option<String> {
     while i < bytes.len() {
         if bytes[i] == b'%' {
             let hex = bytes.get(i + 1..i + 3)?;
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
             let value = u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
             out.push(value);
             i += 3;
@@ -128,7 +137,7 @@ fn uri_host(host: &str) -> Result<String, UriError> {
         return Ok(format!("[{bare}]"));
     }
     if is_dns_name_or_ipv4(bare) {
-        return Ok(bare.to_ascii_lowercase());
+        return Ok(bare.to_string());
     }
     Err(UriError::InvalidHost(host.to_string()))
 }
@@ -157,13 +166,11 @@ pub fn compose(parts: &UriParts) -> Result<String, UriError> {
         out.push_str(&port.to_string());
     }
     if let Some(database) = &parts.database {
-        out.push('/');
-        // `.` and `..` are dot-segments, which URI readers remove: encode them.
-        match database.as_str() {
-            "." => out.push_str("%2E"),
-            ".." => out.push_str("%2E%2E"),
-            other => out.push_str(&encode_component(other)),
+        if matches!(database.as_str(), "" | "." | "..") {
+            return Err(UriError::InvalidDatabase(database.clone()));
         }
+        out.push('/');
+        out.push_str(&encode_component(database));
     }
     Ok(out)
 }
@@ -172,13 +179,16 @@ pub fn compose(parts: &UriParts) -> Result<String, UriError> {
 /// back into its parts, decoded. `None` when it has another shape.
 pub fn parse(uri: &str) -> Option<UriParts> {
     let (scheme, rest) = uri.split_once("://")?;
-    if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+') {
+    // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+    if !scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    {
         return None;
     }
-    let (authority, path) = match rest.find('/') {
-        Some(at) => (&rest[..at], Some(&rest[at + 1..])),
-        None => (rest, None),
-    };
+    // The authority ends at the path, the query or the fragment; the path at either of those.
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, after) = rest.split_at(end);
+    let path = after.strip_prefix('/').map(|p| &p[..p.find(['?', '#']).unwrap_or(p.len())]);
     // The user information ends at the last `@`: encoded text holds none.
     let (userinfo, hostport) = match authority.rfind('@') {
         Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
@@ -193,17 +203,27 @@ pub fn parse(uri: &str) -> Option<UriParts> {
             None => (Some(decode_component(info)?), None),
         },
     };
+    // port = *DIGIT; an empty port means the default.
+    let port_of = |text: &str| -> Option<Option<u16>> {
+        if text.is_empty() {
+            return Some(None);
+        }
+        if !text.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        text.parse().ok().map(Some)
+    };
     let (host, port) = if let Some(inner) = hostport.strip_prefix('[') {
         let (host, after) = inner.split_once(']')?;
         let port = match after.strip_prefix(':') {
-            Some(p) => Some(p.parse().ok()?),
+            Some(p) => port_of(p)?,
             None if after.is_empty() => None,
             None => return None,
         };
         (host.to_string(), port)
     } else {
         match hostport.rsplit_once(':') {
-            Some((host, port)) => (host.to_string(), Some(port.parse().ok()?)),
+            Some((host, port)) => (host.to_string(), port_of(port)?),
             None => (hostport.to_string(), None),
         }
     };
@@ -250,6 +270,26 @@ mod tests {
     }
 
     #[test]
+    fn path_segments_readers_would_drop_are_refused() {
+        for database in ["", ".", ".."] {
+            assert_eq!(
+                compose(&parts(None, None, Some(database))),
+                Err(UriError::InvalidDatabase(database.into()))
+            );
+        }
+    }
+
+    #[test]
+    fn parse_follows_the_rfc_grammar() {
+        assert_eq!(parse("postgresql://h:+80"), None, "a port is digits only");
+        assert_eq!(parse("postgresql://u%+F@h"), None, "percent needs two hex digits");
+        assert_eq!(parse("1pg://h"), None, "a scheme starts with a letter");
+        let p = parse("postgresql://h:/db?sslmode=require#x").unwrap();
+        assert_eq!((p.port, p.database.as_deref()), (None, Some("db")));
+        assert_eq!(parse("https://h?q=1").unwrap().host, "h");
+    }
+
+    #[test]
     fn a_password_without_a_user_keeps_an_empty_user() {
         let uri = compose(&parts(None, Some("secret"), None)).unwrap();
         assert_eq!(uri, "postgresql://:secret@pg.data.svc:5432");
@@ -291,12 +331,17 @@ mod tests {
         fn compose_then_parse_gives_the_same_parts(
             user in proptest::option::of(".*"),
             password in proptest::option::of(".*"),
-            database in proptest::option::of(".+"),
-            host in "[a-z]([a-z0-9-]{0,18}[a-z0-9])?(\\.[a-z]([a-z0-9-]{0,18}[a-z0-9])?){0,3}",
+            database in proptest::option::of(".*"),
+            dns in "[a-zA-Z]([a-zA-Z0-9-]{0,18}[a-zA-Z0-9])?(\\.[a-zA-Z]([a-zA-Z0-9-]{0,18}[a-zA-Z0-9])?){0,3}",
+            ipv6 in proptest::option::of(proptest::prelude::any::<[u16; 8]>()),
             port in proptest::option::of(1u16..),
             scheme_index in 0usize..7,
         ) {
             let schemes = ["postgresql", "mysql", "redis", "mongodb", "amqp", "http", "https"];
+            let host = match ipv6 {
+                Some(s) => std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]).to_string(),
+                None => dns,
+            };
             let parts = UriParts {
                 scheme: schemes[scheme_index].to_string(),
                 username: user.clone(),
@@ -305,6 +350,10 @@ mod tests {
                 port,
                 database: database.clone(),
             };
+            if matches!(database.as_deref(), Some("" | "." | "..")) {
+                proptest::prop_assert!(compose(&parts).is_err());
+                return Ok(());
+            }
             let uri = compose(&parts).expect("composes");
             let back = parse(&uri).expect("parses back");
             // A password alone is written after an empty user name.
@@ -316,7 +365,15 @@ mod tests {
             proptest::prop_assert_eq!(back.database, database);
             // An independent parser agrees on the host and port.
             let url = url::Url::parse(&uri).expect("a valid URL");
-            proptest::prop_assert_eq!(url.host_str(), Some(parts.host.as_str()));
+            let expected_host = match ipv6 {
+                Some(_) => format!("[{}]", parts.host),
+                None => parts.host.to_ascii_lowercase(),
+            };
+            // Hosts are compared as DNS compares them (`xn--` labels may be IDNA-mapped).
+            if !expected_host.contains("xn--") {
+                let read = url.host_str().map(str::to_ascii_lowercase);
+                proptest::prop_assert_eq!(read.as_deref(), Some(expected_host.as_str()));
+            }
             if let Some(port) = parts.port {
                 proptest::prop_assert_eq!(url.port_or_known_default(), Some(port));
             }

@@ -90,27 +90,34 @@ fn read_one(path: &Path, file: FileId, options: &LoadOptions) -> FileResult {
     };
     // One open, then the size from the open file: a second lookup by path per file is
     // measurable over tens of thousands of files.
-    let read = || -> std::io::Result<Result<Vec<u8>, u64>> {
+    // `Err(Some(size))`: over the limit; `Err(None)`: grew past it while being read.
+    let read = || -> std::io::Result<Result<Vec<u8>, Option<u64>>> {
         use std::io::Read as _;
         let file = std::fs::File::open(path)?;
         let size = file.metadata()?.len();
         if size > options.max_file_size {
-            return Ok(Err(size));
+            return Ok(Err(Some(size)));
         }
         let mut bytes = Vec::with_capacity(size as usize + 1);
         // Read at most one byte past the limit: a file that grew while being read is refused
         // as well, not read without bound.
-        file.take(options.max_file_size + 1).read_to_end(&mut bytes)?;
+        file.take(options.max_file_size.saturating_add(1)).read_to_end(&mut bytes)?;
         if bytes.len() as u64 > options.max_file_size {
-            return Ok(Err(bytes.len() as u64));
+            return Ok(Err(None));
         }
         Ok(Ok(bytes))
     };
     let bytes = match read() {
         Ok(Ok(bytes)) => bytes,
-        Ok(Err(size)) => {
+        Ok(Err(Some(size))) => {
             return problem(format!(
                 "this file is {size} bytes, over the limit of {} bytes; it is not read (raise it with --max-file-size)",
+                options.max_file_size
+            ));
+        }
+        Ok(Err(None)) => {
+            return problem(format!(
+                "this file grew past the limit of {} bytes while it was read; it is not read (raise it with --max-file-size)",
                 options.max_file_size
             ));
         }

@@ -162,15 +162,7 @@ fn write_all(root: &Path, files: &[(String, String)]) -> Result<(), WriteError> 
         // The first failure in file order is reported; every worker is joined first.
         let results: Vec<Result<(), WriteError>> = workers
             .into_iter()
-            .map(|w| {
-                w.join().unwrap_or_else(|_| {
-                    Err(WriteError::Io {
-                        action: "cannot write",
-                        path: root.to_path_buf(),
-                        source: std::io::Error::other("a writer thread failed"),
-                    })
-                })
-            })
+            .map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
             .collect();
         results.into_iter().collect::<Result<Vec<()>, _>>().map(|_| ())
     })

@@ -98,7 +98,10 @@ pub fn write(
                 .chunks(chunk)
                 .map(|part| scope.spawn(|| render_all(ctx, &handler, part)))
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .collect()
         });
         parts.iter().for_each(|p| out.push_str(p));
     } else {
