@@ -342,6 +342,11 @@ pub struct InputArgs {
     /// Largest input file read, in bytes; larger files are reported, not read.
     #[arg(long, value_name = "BYTES", default_value_t = connections_loader::DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,
+    /// Make `plaintext-secret-in-repo` an error: a Secret committed with readable values
+    /// fails the run unless it is SOPS-encrypted or listed in `.connections-allow.yaml` at the
+    /// repository root.
+    #[arg(long)]
+    pub strict_secrets: bool,
 }
 
 /// How findings are shown.

@@ -23,7 +23,11 @@ impl Input {
     pub fn from_args(args: &InputArgs, exclude: Option<PathBuf>) -> Input {
         Input {
             root: args.path.clone(),
-            lower: LowerOptions { default_namespace: args.namespace.clone() },
+            lower: LowerOptions {
+                default_namespace: args.namespace.clone(),
+                strict_secrets: args.strict_secrets,
+                ..LowerOptions::default()
+            },
             load: LoadOptions {
                 max_file_size: args.max_file_size,
                 exclude,

@@ -157,7 +157,7 @@ checks! {
         summary: "A Secret with `data` or `stringData` is committed to the repository.",
         why: "Anyone who can read the repository (and every clone and CI log) can read the value; base64 is not encryption.",
         example: "kind: Secret\nstringData:\n  password: hunter2\n",
-        fix: "Commit a SealedSecret or an ExternalSecret instead, and rotate the exposed value.",
+        fix: "Commit a SealedSecret, an ExternalSecret or a SOPS-encrypted Secret instead (SOPS files are recognised: keys known, values opaque), and rotate the exposed value. A warning by default; `--strict-secrets` makes it an error except for Secrets listed in `.connections-allow.yaml` at the repository root (`plaintextSecrets: [{name, namespace, reason}]`).",
     }
     DanglingSecretRef = "dangling-secret-ref", Error, {
         summary: "A reference names a Secret that nothing in the repository declares in that namespace.",

@@ -13,6 +13,7 @@
 //! - the plan is sorted by path, so it does not depend on input order.
 #![deny(clippy::disallowed_methods)]
 
+pub mod allow;
 pub mod checks;
 pub mod crd;
 pub mod diagnostic;

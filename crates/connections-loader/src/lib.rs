@@ -249,6 +249,38 @@ fn read_all(entries: &[walk::Entry], options: &LoadOptions) -> Vec<Option<FileRe
     results
 }
 
+impl Loaded {
+    /// Reads the settings file `name` at the repository root (a dotfile the walk skips), adds
+    /// it to the sources so that findings can point into it, and returns its documents;
+    /// `None` when there is no such file (or the root is a single file).
+    pub fn read_root_file(&mut self, root: &Path, name: &str) -> Option<Vec<Document>> {
+        let path = root.join(name);
+        if !root.is_dir() || !path.is_file() {
+            return None;
+        }
+        let file = FileId(self.sources.len() as u32);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let (documents, diagnostics) = load_text(&mut self.sources, name, &text);
+                self.diagnostics.extend(diagnostics);
+                Some(documents)
+            }
+            Err(e) => {
+                self.sources.add(SourceFile::new(name, String::new()));
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Check::UnreadableInput,
+                        Span::new(file, 0, 0),
+                        format!("this file cannot be read: {}", walk::io_reason(Some(&e))),
+                    )
+                    .label("not read"),
+                );
+                Some(Vec::new())
+            }
+        }
+    }
+}
+
 /// Parses one in-memory text as a file (for tests and the KRM function).
 pub fn load_text(
     sources: &mut SourceMap,

@@ -41,7 +41,10 @@ pub async fn view(
         let namespace = live.namespace.clone().unwrap_or_else(|| "default".into());
         let input = crate::settings::Input {
             root: repo.clone(),
-            lower: connections_core::model::LowerOptions { default_namespace: namespace.clone() },
+            lower: connections_core::model::LowerOptions {
+                default_namespace: namespace.clone(),
+                ..Default::default()
+            },
             load: connections_loader::LoadOptions::default(),
         };
         let checked = super::check(&input)?;

@@ -81,14 +81,21 @@ pub fn check_with(
     need: Need,
 ) -> Result<Checked, Failure> {
     let mut loaded = connections_loader::load(&input.root, &input.load)?;
+    let mut lower = input.lower.clone();
+    if let Some(documents) = loaded.read_root_file(&input.root, connections_core::allow::FILE_NAME)
+    {
+        let (allowed, found) = connections_core::allow::read(&documents, &lower.default_namespace);
+        lower.allowed_plaintext = allowed;
+        loaded.diagnostics.extend(found);
+    }
     crate::timings::phase("load");
     let documents = std::mem::take(&mut loaded.documents);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut analysis = match cluster {
-        None => analyse_with(documents, &input.lower, &Offline, threads),
+        None => analyse_with(documents, &lower, &Offline, threads),
         Some(args) => {
             let (model, mut diagnostics) =
-                connections_core::model::lower_with(documents, &input.lower, threads);
+                connections_core::model::lower_with(documents, &lower, threads);
             let namespaces: std::collections::BTreeSet<String> =
                 model.references.iter().map(|r| r.namespace.clone()).collect();
             let live = live::block_on(async {

@@ -488,7 +488,11 @@ pub async fn snapshot(
         Scope::Namespace(ns) => ns.clone(),
         Scope::All => cluster.namespace.clone(),
     };
-    let analysis = analyse(documents, &LowerOptions { default_namespace }, &Offline);
+    let analysis = analyse(
+        documents,
+        &LowerOptions { default_namespace, ..LowerOptions::default() },
+        &Offline,
+    );
     Ok(Snapshot { analysis, missing, forbidden })
 }
 

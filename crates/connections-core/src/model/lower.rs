@@ -15,11 +15,21 @@ use std::collections::HashSet;
 pub struct LowerOptions {
     /// The namespace of namespaced objects that do not name one (kubectl apply's `-n`).
     pub default_namespace: String,
+    /// `--strict-secrets`: a Secret committed with readable values is an error, not a warning,
+    /// unless it is allowed below.
+    pub strict_secrets: bool,
+    /// Secrets allowed to be committed in plaintext, as `(namespace, name)` (from
+    /// `.connections-allow.yaml`).
+    pub allowed_plaintext: std::collections::BTreeSet<(String, String)>,
 }
 
 impl Default for LowerOptions {
     fn default() -> Self {
-        LowerOptions { default_namespace: "default".to_string() }
+        LowerOptions {
+            default_namespace: "default".to_string(),
+            strict_secrets: false,
+            allowed_plaintext: Default::default(),
+        }
     }
 }
 
@@ -416,7 +426,12 @@ impl Lowerer<'_, '_> {
         ns: &str,
     ) -> Body {
         match (group, kind) {
-            ("", "Secret") => Body::Secret(self.secret(root, name)),
+            // SOPS keeps a Secret's keys and encrypts its values in place, adding a `sops:`
+            // block: the keys are known, the values are not (Flux or KSOPS decrypt them).
+            ("", "Secret") if root.get("sops").and_then(Node::as_map).is_some() => {
+                Body::SecretDeclaration(self.sops_secret(root, name, ns))
+            }
+            ("", "Secret") => Body::Secret(self.secret(root, name, ns)),
             ("", "ConfigMap") => Body::ConfigMap(self.configmap(root, name)),
             ("bitnami.com", "SealedSecret") => {
                 Body::SecretDeclaration(self.sealed_secret(root, name))
@@ -469,15 +484,70 @@ impl Lowerer<'_, '_> {
         }
     }
 
-    fn secret(&mut self, root: &Node, name: &Spanned<String>) -> SecretData {
+    fn secret(&mut self, root: &Node, name: &Spanned<String>, ns: &str) -> SecretData {
         // Everything read here is a secret value: findings must not echo or show it.
         self.fields.redact = true;
-        let secret = self.secret_payload(root, name);
+        let secret = self.secret_payload(root, name, ns);
         self.fields.redact = false;
         secret
     }
 
-    fn secret_payload(&mut self, root: &Node, name: &Spanned<String>) -> SecretData {
+    /// A SOPS-encrypted Secret: keys from `data` and `stringData`, values opaque. A value
+    /// that is not `ENC[...]` was left unencrypted (`unencrypted_suffix`, a narrow
+    /// `encrypted_regex`) and is reported like any plaintext value.
+    fn sops_secret(&mut self, root: &Node, name: &Spanned<String>, ns: &str) -> SecretDeclaration {
+        self.fields.redact = true;
+        let mut keys = BTreeMap::new();
+        let mut plaintext = None;
+        for field in ["data", "stringData"] {
+            let Some(entries) = self.fields.map(root, field, "") else { continue };
+            for (key, value) in entries.as_map().unwrap_or(&[]) {
+                self.mask_scalars(value);
+                let key_text = Spanned::new(key.key_text(), key.span);
+                self.data_key(&key_text, field);
+                let encrypted = value.as_str().is_some_and(|v| v.starts_with("ENC["));
+                if !encrypted && !value.is_null() && plaintext.is_none() {
+                    plaintext = Some((key.span, format!("{field}.{}", key_text.value)));
+                }
+                keys.insert(key_text.value, key.span);
+            }
+        }
+        self.fields.redact = false;
+        if let Some((span, path)) = plaintext {
+            self.plaintext_secret(
+                Diagnostic::new(
+                    Check::PlaintextSecretInRepo,
+                    span,
+                    format!(
+                        "Secret `{}` is SOPS-encrypted, but this value was left unencrypted",
+                        name.value
+                    ),
+                )
+                .path(path)
+                .label("not encrypted")
+                .help("encrypt every value (`sops --encrypted-regex '^(data|stringData)$'`), or move this one out of the Secret"),
+                ns,
+                &name.value,
+            );
+        }
+        SecretDeclaration { secret_name: name.clone(), keys: Ok(keys) }
+    }
+
+    /// Reports a plaintext Secret: a warning, an error under `--strict-secrets`, and nothing
+    /// for a Secret that `.connections-allow.yaml` allows.
+    fn plaintext_secret(&mut self, diagnostic: Diagnostic, ns: &str, name: &str) {
+        if self.options.allowed_plaintext.contains(&(ns.to_string(), name.to_string())) {
+            return;
+        }
+        let diagnostic = if self.options.strict_secrets {
+            diagnostic.severity(crate::diagnostic::Severity::Error)
+        } else {
+            diagnostic
+        };
+        self.push(diagnostic);
+    }
+
+    fn secret_payload(&mut self, root: &Node, name: &Spanned<String>, ns: &str) -> SecretData {
         let mut secret = SecretData {
             secret_type: self.fields.string(root, "type", "").map(|t| t.value),
             ..SecretData::default()
@@ -558,7 +628,12 @@ impl Lowerer<'_, '_> {
         if let Some(span) = plaintext_span
             && holds_a_value
         {
-            self.push(
+            let help = if self.options.strict_secrets {
+                "commit a SealedSecret, an ExternalSecret or a SOPS-encrypted Secret instead and rotate these values, or list this Secret in `.connections-allow.yaml`"
+            } else {
+                "commit a SealedSecret, an ExternalSecret or a SOPS-encrypted Secret instead, and rotate these values"
+            };
+            self.plaintext_secret(
                 Diagnostic::new(
                     Check::PlaintextSecretInRepo,
                     span,
@@ -566,7 +641,9 @@ impl Lowerer<'_, '_> {
                 )
                 .path(if root.get("stringData").is_some() { "stringData" } else { "data" })
                 .label("plaintext secret values")
-                .help("commit a SealedSecret or an ExternalSecret instead, and rotate these values"),
+                .help(help),
+                ns,
+                &name.value,
             );
         }
         self.secret_type_rules(&secret, name);
