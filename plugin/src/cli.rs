@@ -347,6 +347,45 @@ pub struct InputArgs {
     /// repository root.
     #[arg(long)]
     pub strict_secrets: bool,
+    /// How the Secrets connections need reach the cluster. `reference`: they must exist
+    /// (declared in the repository as a Secret, SealedSecret, ExternalSecret or SOPS file,
+    /// or in the cluster with --cluster-check). `external-secret`: render an ExternalSecret
+    /// (external-secrets.io/v1) for each one the repository does not declare, fetching it
+    /// from --secret-store (remote key `<namespace>/<secret>`, or the Connection's
+    /// `connections.dev/remote-key` annotation).
+    #[arg(long, value_enum, default_value_t = SecretsMode::Reference, help_heading = "Secrets")]
+    pub secrets: SecretsMode,
+    /// The store ExternalSecrets fetch from (needed with --secrets external-secret).
+    #[arg(
+        long,
+        value_name = "NAME",
+        required_if_eq("secrets", "external-secret"),
+        help_heading = "Secrets"
+    )]
+    pub secret_store: Option<String>,
+    /// The kind of --secret-store.
+    #[arg(long, value_enum, default_value_t = StoreKind::SecretStore, help_heading = "Secrets")]
+    pub secret_store_kind: StoreKind,
+}
+
+/// How Secrets that connections need reach the cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SecretsMode {
+    /// Reference Secrets that must exist; the output carries no new value.
+    Reference,
+    /// Render ExternalSecrets for the Secrets the repository does not declare.
+    ExternalSecret,
+}
+
+/// External Secrets Operator store kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    /// A namespaced `SecretStore`.
+    #[value(name = "SecretStore")]
+    SecretStore,
+    /// A cluster-wide `ClusterSecretStore`.
+    #[value(name = "ClusterSecretStore")]
+    ClusterSecretStore,
 }
 
 /// How findings are shown.

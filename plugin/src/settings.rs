@@ -16,6 +16,8 @@ pub struct Input {
     pub lower: LowerOptions,
     /// Loader options.
     pub load: LoadOptions,
+    /// With `--secrets external-secret`: the store generated ExternalSecrets fetch from.
+    pub external_secrets: Option<connections_core::render::external::SecretStore>,
 }
 
 impl Input {
@@ -32,6 +34,19 @@ impl Input {
                 max_file_size: args.max_file_size,
                 exclude,
                 ..LoadOptions::default()
+            },
+            external_secrets: match args.secrets {
+                crate::cli::SecretsMode::Reference => None,
+                crate::cli::SecretsMode::ExternalSecret => {
+                    Some(connections_core::render::external::SecretStore {
+                        name: args.secret_store.clone().unwrap_or_default(),
+                        kind: match args.secret_store_kind {
+                            crate::cli::StoreKind::SecretStore => "SecretStore",
+                            crate::cli::StoreKind::ClusterSecretStore => "ClusterSecretStore",
+                        }
+                        .to_string(),
+                    })
+                }
             },
         }
     }

@@ -185,3 +185,197 @@ fn the_allow_file_exempts_listed_secrets_and_reports_its_own_mistakes() {
     assert_eq!(typo.map(|f| f.3), Some(2), "{found:?}");
     assert!(found.iter().any(|f| f.0 == "plaintext-secret-in-repo" && f.1 == "error"));
 }
+
+const UNDECLARED: &str = "apiVersion: connections.dev/v1alpha1
+kind: Connection
+metadata: {name: pg, namespace: data}
+spec:
+  type: postgres
+  schema: {host: pg.data.svc, port: 5432, database: sales}
+  secret: {name: pg-cred, items: [username, password]}
+---
+apiVersion: connections.dev/v1alpha1
+kind: Connection
+metadata:
+  name: bucket
+  namespace: data
+  annotations: {connections.dev/remote-key: prod/s3/bucket}
+spec:
+  type: s3
+  schema: {bucket: models}
+  secret: {name: s3-cred}
+";
+
+const ESO_FLAGS: &[&str] = &["--secrets", "external-secret", "--secret-store", "vault"];
+
+/// The fields `external-secrets.io/v1` ExternalSecret accepts at each level we write (from the
+/// ESO v1 API types, apis/externalsecrets/v1/externalsecret_types.go, as summarised in
+/// shared/spec/ecosystem.md §4.2). Not the upstream CRD itself: this machine cannot fetch it.
+fn check_external_secret_shape(object: &serde_json::Value) {
+    let keys =
+        |v: &serde_json::Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    let allowed = |v: &serde_json::Value, fields: &[&str], at: &str| {
+        for key in keys(v) {
+            assert!(fields.contains(&key.as_str()), "`{key}` is not a field of {at}");
+        }
+    };
+    assert_eq!(object["apiVersion"], "external-secrets.io/v1");
+    let spec = &object["spec"];
+    allowed(
+        spec,
+        &["secretStoreRef", "target", "refreshInterval", "refreshPolicy", "data", "dataFrom"],
+        "spec",
+    );
+    allowed(&spec["secretStoreRef"], &["name", "kind"], "spec.secretStoreRef");
+    assert!(
+        ["SecretStore", "ClusterSecretStore"]
+            .contains(&spec["secretStoreRef"]["kind"].as_str().unwrap())
+    );
+    let target = &spec["target"];
+    allowed(
+        target,
+        &["name", "creationPolicy", "deletionPolicy", "template", "immutable"],
+        "spec.target",
+    );
+    assert!(
+        ["Owner", "Orphan", "Merge", "None"].contains(&target["creationPolicy"].as_str().unwrap())
+    );
+    if let Some(template) = target.get("template") {
+        allowed(
+            template,
+            &["type", "engineVersion", "metadata", "mergePolicy", "data", "templateFrom"],
+            "spec.target.template",
+        );
+        assert_eq!(template["engineVersion"], "v2");
+        assert!(["Replace", "Merge"].contains(&template["mergePolicy"].as_str().unwrap()));
+    }
+    for item in spec["data"].as_array().into_iter().flatten() {
+        allowed(item, &["secretKey", "remoteRef", "sourceRef"], "spec.data[]");
+        allowed(
+            &item["remoteRef"],
+            &[
+                "key",
+                "property",
+                "version",
+                "conversionStrategy",
+                "decodingStrategy",
+                "metadataPolicy",
+            ],
+            "spec.data[].remoteRef",
+        );
+        assert!(item["secretKey"].is_string() && item["remoteRef"]["key"].is_string());
+    }
+    for item in spec["dataFrom"].as_array().into_iter().flatten() {
+        allowed(item, &["extract", "find", "rewrite", "sourceRef"], "spec.dataFrom[]");
+    }
+    assert!(spec.get("data").is_some() || spec.get("dataFrom").is_some());
+    // The duration must parse as Go's time.ParseDuration does.
+    assert_eq!(spec["refreshInterval"], "1h");
+}
+
+#[test]
+fn external_secret_mode_renders_an_external_secret_for_each_undeclared_secret() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    write(&repo, "connections.yaml", UNDECLARED);
+
+    // Reference mode: the Secrets must exist.
+    let (code, found) = findings(&repo, &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(found.iter().filter(|f| f.0 == "dangling-secret-ref").count(), 2, "{found:?}");
+
+    // A store is required.
+    let out = run_in(&repo, &["render", ".", "--stdout", "--secrets", "external-secret"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--secret-store"));
+
+    let (code, found) = findings(&repo, ESO_FLAGS);
+    assert_eq!(code, Some(0), "{found:?}");
+
+    let rendered = tmp.path().join("out");
+    let mut args = vec!["render", ".", "--out", rendered.to_str().unwrap()];
+    args.extend_from_slice(ESO_FLAGS);
+    let out = run_in(&repo, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let built = Command::new("kubectl").args(["kustomize"]).arg(&rendered).output().unwrap();
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let objects: Vec<serde_json::Value> = String::from_utf8(built.stdout)
+        .unwrap()
+        .split("\n---\n")
+        .map(|doc| {
+            let (docs, _) = connections_loader::load_text(
+                &mut connections_core::source::SourceMap::default(),
+                "x.yaml",
+                doc,
+            );
+            connections_core::render::emit::node_to_json(&docs[0].root)
+        })
+        .collect();
+    let external: Vec<&serde_json::Value> =
+        objects.iter().filter(|o| o["kind"] == "ExternalSecret").collect();
+    assert_eq!(external.len(), 2, "{objects:?}");
+    for object in &external {
+        check_external_secret_shape(object);
+    }
+
+    let pg = external.iter().find(|o| o["metadata"]["name"] == "pg-cred").unwrap();
+    assert_eq!(pg["metadata"]["namespace"], "data");
+    assert_eq!(pg["spec"]["secretStoreRef"]["name"], "vault");
+    assert_eq!(pg["spec"]["secretStoreRef"]["kind"], "SecretStore");
+    let data: Vec<(String, String, String)> = pg["spec"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["secretKey"].as_str().unwrap().into(),
+                d["remoteRef"]["key"].as_str().unwrap().into(),
+                d["remoteRef"]["property"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        data,
+        [
+            ("password".into(), "data/pg-cred".into(), "password".into()),
+            ("username".into(), "data/pg-cred".into(), "username".into())
+        ],
+        "remote key `<namespace>/<secret>`, one property per key"
+    );
+    assert_eq!(
+        pg["spec"]["target"]["template"]["data"]["uri"],
+        "postgresql://{{ .username | urlquery | replace \"+\" \"%20\" }}:{{ .password | urlquery | replace \"+\" \"%20\" }}@pg.data.svc:5432/sales"
+    );
+
+    // A Secret needed whole is extracted; the Connection's annotation overrides the key.
+    let s3 = external.iter().find(|o| o["metadata"]["name"] == "s3-cred").unwrap();
+    assert_eq!(s3["spec"]["dataFrom"][0]["extract"]["key"], "prod/s3/bucket");
+    assert!(s3["spec"].get("data").is_none() && s3["spec"]["target"].get("template").is_none());
+
+    // Rendering the output again with the same flags changes nothing: the ExternalSecrets are
+    // now declared by the input and pass through.
+    let again = tmp.path().join("again");
+    let mut args = vec!["render", ".", "--out", again.to_str().unwrap()];
+    args.extend_from_slice(ESO_FLAGS);
+    let out = run_in(&rendered, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let strip = |dir: &Path| {
+        let out = Command::new("kubectl").args(["kustomize"]).arg(dir).output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(strip(&again), strip(&rendered));
+}
+
+#[test]
+fn declared_secrets_get_no_external_secret() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "connection.yaml", CONNECTION);
+    write(tmp.path(), "secret.sops.yaml", SOPS_SECRET);
+    let mut args = vec!["render", ".", "--stdout"];
+    args.extend_from_slice(ESO_FLAGS);
+    let out = run_in(tmp.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stream = String::from_utf8(out.stdout).unwrap();
+    assert!(!stream.contains("kind: ExternalSecret"), "{stream}");
+}

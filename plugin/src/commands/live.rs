@@ -46,6 +46,7 @@ pub async fn view(
                 ..Default::default()
             },
             load: connections_loader::LoadOptions::default(),
+            external_secrets: None,
         };
         let checked = super::check(&input)?;
         return Ok(View {

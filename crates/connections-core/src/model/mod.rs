@@ -418,7 +418,7 @@ pub enum SecretKeys<'m> {
 impl Model {
     /// Appends a model lowered from the documents that follow this one's: its object and
     /// Polyaxon indices shift by this model's counts. The index is not built.
-    pub(crate) fn append(&mut self, mut later: Model) {
+    pub fn append(&mut self, mut later: Model) {
         let (objects, configs) = (self.objects.len(), self.polyaxon.len());
         for reference in &mut later.references {
             reference.from = match reference.from {

@@ -8,6 +8,7 @@
 
 pub mod configmeta;
 pub mod emit;
+pub mod external;
 pub mod generate;
 pub mod gojson;
 pub mod loft;

@@ -1,0 +1,249 @@
+//! `--secrets external-secret`: every Secret a Connection needs that the repository does not
+//! declare becomes an External Secrets Operator `ExternalSecret` (`external-secrets.io/v1`)
+//! that fetches it from a secret store, so the output carries no value and the Secret exists
+//! at runtime.
+//!
+//! Remote key rule (documented in the README): the remote key of a Secret is
+//! `<namespace>/<secret name>`, each Secret key a property of it; a Connection overrides the
+//! remote key with the annotation `connections.dev/remote-key`. A Secret needed with a list of
+//! keys (`spec.secret.items`, credentials' `secretKeyRef`) maps each key in `spec.data`; one
+//! needed whole (no `items`) is fetched with `spec.dataFrom[].extract`.
+//!
+//! Where a URI can be derived (postgres, mysql, redis, mongodb, amqp, http(s) with a `host`
+//! setting and a `password` key), `target.template.data.uri` composes it in the cluster: the
+//! user name and password are percent-encoded by the template (`urlquery`, then `+` to `%20`,
+//! which gives RFC 3986 encoding, see [`crate::uri`]), and the other template keys are merged
+//! with the fetched ones (`mergePolicy: Merge`). No value passes through this tool.
+
+use crate::model::{Body, CredentialValue, Flavour, Model};
+use crate::render::generate::{GENERATED_FROM, MANAGED_BY};
+use crate::syntax::{Node, NodeValue, Resolved};
+use crate::uri;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The annotation on a Connection that overrides the remote key of its Secret.
+pub const REMOTE_KEY_ANNOTATION: &str = "connections.dev/remote-key";
+
+/// Where ExternalSecrets fetch from (`spec.secretStoreRef`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretStore {
+    /// The store's name.
+    pub name: String,
+    /// `SecretStore` or `ClusterSecretStore`.
+    pub kind: String,
+}
+
+/// A Secret connections need and the repository does not declare.
+#[derive(Debug)]
+struct Needed {
+    /// The keys needed; `None` when the whole Secret is (no `items`).
+    keys: Option<BTreeSet<String>>,
+    /// The first Connection (object index) that needs it.
+    connection: usize,
+}
+
+fn needed(model: &Model) -> BTreeMap<(String, String), Needed> {
+    let mut out: BTreeMap<(String, String), Needed> = BTreeMap::new();
+    let mut need = |ns: &str, name: &str, keys: Option<Vec<String>>, connection: usize| {
+        if !model.secret_sources(ns, name).is_empty() {
+            return; // declared in the repository: its owner provides it
+        }
+        let entry = out
+            .entry((ns.to_string(), name.to_string()))
+            .or_insert(Needed { keys: Some(BTreeSet::new()), connection });
+        match (keys, &mut entry.keys) {
+            (Some(keys), Some(known)) => known.extend(keys),
+            _ => entry.keys = None,
+        }
+    };
+    for (i, object) in model.objects.iter().enumerate() {
+        let Body::Connection(connection) = &object.body else { continue };
+        if connection.flavour != Flavour::Ours {
+            continue;
+        }
+        let ns = object.namespace_str();
+        if let Some(secret) = &connection.secret {
+            let keys = (!secret.items.is_empty())
+                .then(|| secret.items.iter().map(|k| k.value.clone()).collect());
+            need(ns, &secret.name.value, keys, i);
+        }
+        for credential in &connection.credentials {
+            if let Some(CredentialValue::SecretKey { name, key }) = &credential.value {
+                need(ns, &name.value, Some(vec![key.value.clone()]), i);
+            }
+        }
+    }
+    out
+}
+
+/// A scalar setting of the connection as text.
+fn setting(schema: &[(crate::source::Spanned<String>, Node)], key: &str) -> Option<String> {
+    let (_, node) = schema.iter().find(|(k, _)| k.value == key)?;
+    match &node.value {
+        NodeValue::Scalar(s) => match s.resolve() {
+            Resolved::Null => None,
+            Resolved::Str(text) => Some(text),
+            other => Some(other.to_text()),
+        },
+        _ => None,
+    }
+}
+
+/// The ESO template of the derived `uri`, if one can be derived for this Secret.
+fn uri_template(model: &Model, needed: &Needed, secret_name: &str) -> Option<String> {
+    let object = &model.objects[needed.connection];
+    let Body::Connection(connection) = &object.body else { return None };
+    // Only for the Connection's own Secret, and only with a password key to compose.
+    if connection.secret.as_ref().map(|s| s.name.value.as_str()) != Some(secret_name) {
+        return None;
+    }
+    let keys = needed.keys.as_ref()?;
+    if !keys.contains("password") {
+        return None;
+    }
+    let scheme = uri::scheme(&connection.type_name.as_ref()?.value)?;
+    let base = uri::compose(&uri::UriParts {
+        scheme: scheme.to_string(),
+        host: setting(&connection.schema, "host")?,
+        port: setting(&connection.schema, "port").and_then(|p| p.parse().ok()),
+        database: setting(&connection.schema, "database"),
+        ..uri::UriParts::default()
+    })
+    .ok()?;
+    let encode = |key: &str| format!("{{{{ .{key} | urlquery | replace \"+\" \"%20\" }}}}");
+    let user = if keys.contains("username") {
+        encode("username")
+    } else {
+        connection
+            .credentials
+            .iter()
+            .find(|c| c.name.value == "username")
+            .and_then(|c| match &c.value {
+                Some(CredentialValue::Inline(v)) => Some(uri::encode_component(&v.value)),
+                _ => None,
+            })
+            .unwrap_or_default()
+    };
+    let (prefix, rest) = base.split_once("://")?;
+    Some(format!("{prefix}://{user}:{}@{rest}", encode("password")))
+}
+
+/// The ExternalSecret objects for every needed, undeclared Secret, in (namespace, name)
+/// order.
+pub fn documents(model: &Model, store: &SecretStore) -> Vec<Node> {
+    needed(model)
+        .into_iter()
+        .map(|((ns, name), needed)| {
+            let connection = &model.objects[needed.connection];
+            let remote_key = connection
+                .root
+                .path(&["metadata", "annotations", REMOTE_KEY_ANNOTATION])
+                .and_then(Node::as_str)
+                .map_or_else(|| format!("{ns}/{name}"), str::to_string);
+            let mut target = vec![
+                ("name", Node::string(name.clone())),
+                ("creationPolicy", Node::string("Owner")),
+            ];
+            if let Some(uri) = uri_template(model, &needed, &name) {
+                target.push((
+                    "template",
+                    Node::map_of([
+                        ("engineVersion", Node::string("v2")),
+                        ("mergePolicy", Node::string("Merge")),
+                        ("data", Node::map_of([("uri", Node::string(uri))])),
+                    ]),
+                ));
+            }
+            let mut spec = vec![
+                ("refreshInterval", Node::string("1h")),
+                (
+                    "secretStoreRef",
+                    Node::map_of([
+                        ("name", Node::string(store.name.clone())),
+                        ("kind", Node::string(store.kind.clone())),
+                    ]),
+                ),
+                ("target", Node::map_of(target)),
+            ];
+            match &needed.keys {
+                Some(keys) => spec.push((
+                    "data",
+                    Node::seq(
+                        keys.iter()
+                            .map(|key| {
+                                Node::map_of([
+                                    ("secretKey", Node::string(key.clone())),
+                                    (
+                                        "remoteRef",
+                                        Node::map_of([
+                                            ("key", Node::string(remote_key.clone())),
+                                            ("property", Node::string(key.clone())),
+                                        ]),
+                                    ),
+                                ])
+                            })
+                            .collect(),
+                    ),
+                )),
+                None => spec.push((
+                    "dataFrom",
+                    Node::seq(vec![Node::map_of([(
+                        "extract",
+                        Node::map_of([("key", Node::string(remote_key.clone()))]),
+                    )])]),
+                )),
+            }
+            Node::map_of([
+                ("apiVersion", Node::string("external-secrets.io/v1")),
+                ("kind", Node::string("ExternalSecret")),
+                (
+                    "metadata",
+                    Node::map_of([
+                        ("name", Node::string(name.clone())),
+                        ("namespace", Node::string(ns.clone())),
+                        ("labels", Node::map_of([(MANAGED_BY.0, Node::string(MANAGED_BY.1))])),
+                        (
+                            "annotations",
+                            Node::map_of([(
+                                GENERATED_FROM,
+                                Node::string(format!("Connection/{}", connection.name.value)),
+                            )]),
+                        ),
+                    ]),
+                ),
+                ("spec", Node::map_of(spec)),
+            ])
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    /// Go's `url.QueryEscape` (what the `urlquery` template function applies to one value):
+    /// every byte but `A-Z a-z 0-9 - _ . ~` as `%XX`, and space as `+`.
+    fn go_query_escape(text: &str) -> String {
+        let mut out = String::new();
+        for &b in text.as_bytes() {
+            match b {
+                b' ' => out.push('+'),
+                b if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') => {
+                    out.push(b as char)
+                }
+                b => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// The template's `urlquery | replace "+" "%20"` encodes exactly as the URI module:
+        /// a literal `+` is `%2B` after `urlquery`, so every `+` left stands for a space.
+        #[test]
+        fn template_encoding_matches_rfc3986_encoding(text in ".*") {
+            proptest::prop_assert_eq!(
+                go_query_escape(&text).replace('+', "%20"),
+                crate::uri::encode_component(&text)
+            );
+        }
+    }
+}
