@@ -170,8 +170,26 @@ fn the_allow_file_exempts_listed_secrets_and_reports_its_own_mistakes() {
         ".connections-allow.yaml",
         "plaintextSecrets:\n- name: pg-cred\n  namespace: web\n",
     );
-    let (code, _) = findings(tmp.path(), &["--strict-secrets"]);
+    let (code, found) = findings(tmp.path(), &["--strict-secrets"]);
     assert_eq!(code, Some(1));
+    assert!(found.iter().any(|f| f.0 == "plaintext-secret-in-repo" && f.1 == "error"));
+
+    // Without `namespace`, an entry means the namespace given with -n.
+    write(tmp.path(), ".connections-allow.yaml", "plaintextSecrets:\n- name: pg-cred\n");
+    let (code, _) = findings(tmp.path(), &["--strict-secrets", "-n", "data"]);
+    assert_eq!(code, Some(0));
+    let (code, _) = findings(tmp.path(), &["--strict-secrets"]);
+    assert_eq!(code, Some(1), "not exempt in namespace `default`");
+
+    // A namespace that is not a name is a finding, never "the default namespace".
+    write(
+        tmp.path(),
+        ".connections-allow.yaml",
+        "plaintextSecrets:\n- name: pg-cred\n  namespace: 2024\n",
+    );
+    let (code, found) = findings(tmp.path(), &["--strict-secrets", "-n", "data"]);
+    assert_eq!(code, Some(1), "{found:?}");
+    assert!(found.iter().any(|f| f.2 == ".connections-allow.yaml" && f.3 == 3), "{found:?}");
 
     // A typo is a finding in the allow file, at its line, not a silent no-op.
     write(
@@ -378,4 +396,53 @@ fn declared_secrets_get_no_external_secret() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let stream = String::from_utf8(out.stdout).unwrap();
     assert!(!stream.contains("kind: ExternalSecret"), "{stream}");
+}
+
+#[test]
+fn sops_files_pass_through_as_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "connection.yaml",
+        &CONNECTION.replace("namespace: data", "namespace: default"),
+    );
+    // No namespace written: adding one would break the SOPS MAC.
+    write(tmp.path(), "secret.sops.yaml", &SOPS_SECRET.replace(", namespace: data", ""));
+    let out = run_in(tmp.path(), &["render", ".", "--stdout"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stream = String::from_utf8(out.stdout).unwrap();
+    let secret = stream.split("\n---\n").find(|d| d.contains("kind: Secret")).unwrap();
+    assert!(!secret.contains("namespace:"), "{secret}");
+    assert!(secret.contains("mac: ENC[AES256_GCM,data:bWFj"), "{secret}");
+}
+
+#[test]
+fn remote_key_annotation_applies_to_the_connections_own_secret_and_taken_names_are_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let with_ca = UNDECLARED.replace(
+        "  secret: {name: s3-cred}\n",
+        "  secret: {name: s3-cred}\n  credentials:\n    ca: {valueFrom: {secretKeyRef: {name: ca, key: ca.crt}}}\n",
+    );
+    write(tmp.path(), "connections.yaml", &with_ca);
+    let mut args = vec!["render", ".", "--stdout"];
+    args.extend_from_slice(ESO_FLAGS);
+    let out = run_in(tmp.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stream = String::from_utf8(out.stdout).unwrap();
+    let ca = stream
+        .split("\n---\n")
+        .find(|d| d.contains("kind: ExternalSecret") && d.contains("  name: ca\n"))
+        .unwrap();
+    assert!(ca.contains("key: data/ca") && ca.contains("property: ca.crt"), "{ca}");
+
+    // An ExternalSecret named like the Secret, creating another one, takes the name.
+    write(
+        tmp.path(),
+        "other.yaml",
+        "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: pg-cred, namespace: data}\nspec:\n  secretStoreRef: {name: vault, kind: SecretStore}\n  target: {name: pg-app}\n  data:\n  - secretKey: password\n    remoteRef: {key: app, property: password}\n",
+    );
+    let (code, found) = findings(tmp.path(), ESO_FLAGS);
+    assert_eq!(code, Some(1), "{found:?}");
+    let taken = found.iter().find(|f| f.0 == "duplicate-object").unwrap();
+    assert_eq!((taken.2.as_str(), taken.3), ("connections.yaml", 7), "{taken:?}");
 }

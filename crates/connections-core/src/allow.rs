@@ -62,16 +62,32 @@ pub fn read(
                         );
                     }
                 }
-                match item.get("name").and_then(Node::as_str) {
-                    Some(name) if !name.is_empty() => {
-                        let namespace = item
-                            .get("namespace")
-                            .and_then(Node::as_str)
-                            .unwrap_or(default_namespace);
-                        allowed.insert((namespace.to_string(), name.to_string()));
+                let name = match item.get("name") {
+                    None => {
+                        problem(item, "this entry has no `name`".into());
+                        continue;
                     }
-                    _ => problem(item, "this entry has no `name`".into()),
-                }
+                    Some(node) => match node.as_str() {
+                        Some(name) if !name.is_empty() => name,
+                        _ => {
+                            problem(node, "`name` must be a Secret name".into());
+                            continue;
+                        }
+                    },
+                };
+                // A namespace that is not a string is an error, not "the default namespace":
+                // falling back would exempt a Secret nobody listed.
+                let namespace = match item.get("namespace") {
+                    None => default_namespace,
+                    Some(node) => match node.as_str() {
+                        Some(ns) if !ns.is_empty() => ns,
+                        _ => {
+                            problem(node, "`namespace` must be a namespace name".into());
+                            continue;
+                        }
+                    },
+                };
+                allowed.insert((namespace.to_string(), name.to_string()));
             }
         }
     }

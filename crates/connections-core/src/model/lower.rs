@@ -497,12 +497,21 @@ impl Lowerer<'_, '_> {
     /// `encrypted_regex`) and is reported like any plaintext value.
     fn sops_secret(&mut self, root: &Node, name: &Spanned<String>, ns: &str) -> SecretDeclaration {
         self.fields.redact = true;
+        // As for any Secret, everything but its identity (and the SOPS metadata) may hold a
+        // value, even a misspelt field or a `stringData` that is not a mapping.
+        for (key, value) in root.as_map().unwrap_or(&[]) {
+            if !matches!(
+                key.key_text().as_str(),
+                "apiVersion" | "kind" | "metadata" | "type" | "immutable" | "sops"
+            ) {
+                self.mask_scalars(value);
+            }
+        }
         let mut keys = BTreeMap::new();
         let mut plaintext = None;
         for field in ["data", "stringData"] {
             let Some(entries) = self.fields.map(root, field, "") else { continue };
             for (key, value) in entries.as_map().unwrap_or(&[]) {
-                self.mask_scalars(value);
                 let key_text = Spanned::new(key.key_text(), key.span);
                 self.data_key(&key_text, field);
                 let encrypted = value.as_str().is_some_and(|v| v.starts_with("ENC["));

@@ -15,6 +15,8 @@
 //! which gives RFC 3986 encoding, see [`crate::uri`]), and the other template keys are merged
 //! with the fetched ones (`mergePolicy: Merge`). No value passes through this tool.
 
+use crate::checks::Check;
+use crate::diagnostic::Diagnostic;
 use crate::model::{Body, CredentialValue, Flavour, Model};
 use crate::render::generate::{GENERATED_FROM, MANAGED_BY};
 use crate::syntax::{Node, NodeValue, Resolved};
@@ -40,17 +42,31 @@ struct Needed {
     keys: Option<BTreeSet<String>>,
     /// The first Connection (object index) that needs it.
     connection: usize,
+    /// The remote key a Connection's annotation sets for its own `spec.secret`.
+    remote_key: Option<String>,
+    /// Where it is first named (for findings).
+    span: crate::source::Span,
 }
 
 fn needed(model: &Model) -> BTreeMap<(String, String), Needed> {
     let mut out: BTreeMap<(String, String), Needed> = BTreeMap::new();
-    let mut need = |ns: &str, name: &str, keys: Option<Vec<String>>, connection: usize| {
-        if !model.secret_sources(ns, name).is_empty() {
+    let mut need = |ns: &str,
+                    name: &crate::source::Spanned<String>,
+                    keys: Option<Vec<String>>,
+                    connection: usize,
+                    remote_key: Option<String>| {
+        if !model.secret_sources(ns, &name.value).is_empty() {
             return; // declared in the repository: its owner provides it
         }
-        let entry = out
-            .entry((ns.to_string(), name.to_string()))
-            .or_insert(Needed { keys: Some(BTreeSet::new()), connection });
+        let entry = out.entry((ns.to_string(), name.value.clone())).or_insert(Needed {
+            keys: Some(BTreeSet::new()),
+            connection,
+            remote_key: None,
+            span: name.span,
+        });
+        if entry.remote_key.is_none() {
+            entry.remote_key = remote_key;
+        }
         match (keys, &mut entry.keys) {
             (Some(keys), Some(known)) => known.extend(keys),
             _ => entry.keys = None,
@@ -65,11 +81,17 @@ fn needed(model: &Model) -> BTreeMap<(String, String), Needed> {
         if let Some(secret) = &connection.secret {
             let keys = (!secret.items.is_empty())
                 .then(|| secret.items.iter().map(|k| k.value.clone()).collect());
-            need(ns, &secret.name.value, keys, i);
+            // The annotation names the remote key of the Connection's own Secret only.
+            let remote_key = object
+                .root
+                .path(&["metadata", "annotations", REMOTE_KEY_ANNOTATION])
+                .and_then(Node::as_str)
+                .map(str::to_string);
+            need(ns, &secret.name, keys, i, remote_key);
         }
         for credential in &connection.credentials {
             if let Some(CredentialValue::SecretKey { name, key }) = &credential.value {
-                need(ns, &name.value, Some(vec![key.value.clone()]), i);
+                need(ns, name, Some(vec![key.value.clone()]), i, None);
             }
         }
     }
@@ -111,35 +133,54 @@ fn uri_template(model: &Model, needed: &Needed, secret_name: &str) -> Option<Str
     })
     .ok()?;
     let encode = |key: &str| format!("{{{{ .{key} | urlquery | replace \"+\" \"%20\" }}}}");
+    // The user name comes from this Secret or is written inline; from anywhere else the
+    // template cannot read it, and no URI is derived rather than one without a user.
     let user = if keys.contains("username") {
         encode("username")
     } else {
-        connection
-            .credentials
-            .iter()
-            .find(|c| c.name.value == "username")
-            .and_then(|c| match &c.value {
-                Some(CredentialValue::Inline(v)) => Some(uri::encode_component(&v.value)),
-                _ => None,
-            })
-            .unwrap_or_default()
+        match connection.credentials.iter().find(|c| c.name.value == "username") {
+            Some(c) => match &c.value {
+                Some(CredentialValue::Inline(v)) => uri::encode_component(&v.value),
+                _ => return None,
+            },
+            None => String::new(),
+        }
     };
     let (prefix, rest) = base.split_once("://")?;
     Some(format!("{prefix}://{user}:{}@{rest}", encode("password")))
 }
 
 /// The ExternalSecret objects for every needed, undeclared Secret, in (namespace, name)
-/// order.
-pub fn documents(model: &Model, store: &SecretStore) -> Vec<Node> {
-    needed(model)
+/// order, and findings for those that cannot be generated (the name is taken).
+pub fn documents(model: &Model, store: &SecretStore) -> (Vec<Node>, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let mut taken = |ns: &str, name: &str, span| {
+        let key = crate::model::ObjectKey {
+            group: "external-secrets.io".into(),
+            kind: "ExternalSecret".into(),
+            namespace: Some(ns.to_string()),
+            name: name.to_string(),
+        };
+        let exists = model.objects.iter().any(|o| o.key() == key);
+        if exists {
+            diagnostics.push(
+                Diagnostic::new(
+                    Check::DuplicateObject,
+                    span,
+                    format!("--secrets external-secret would generate ExternalSecret `{name}` for this Secret, but the repository already has an ExternalSecret `{name}` in namespace `{ns}` that creates another Secret"),
+                )
+                .label("ExternalSecret name taken")
+                .help("rename one of them, or declare this Secret in the repository"),
+            );
+        }
+        exists
+    };
+    let nodes = needed(model)
         .into_iter()
+        .filter(|((ns, name), needed)| !taken(ns, name, needed.span))
         .map(|((ns, name), needed)| {
             let connection = &model.objects[needed.connection];
-            let remote_key = connection
-                .root
-                .path(&["metadata", "annotations", REMOTE_KEY_ANNOTATION])
-                .and_then(Node::as_str)
-                .map_or_else(|| format!("{ns}/{name}"), str::to_string);
+            let remote_key = needed.remote_key.clone().unwrap_or_else(|| format!("{ns}/{name}"));
             let mut target = vec![
                 ("name", Node::string(name.clone())),
                 ("creationPolicy", Node::string("Owner")),
@@ -214,7 +255,8 @@ pub fn documents(model: &Model, store: &SecretStore) -> Vec<Node> {
                 ("spec", Node::map_of(spec)),
             ])
         })
-        .collect()
+        .collect();
+    (nodes, diagnostics)
 }
 
 #[cfg(test)]

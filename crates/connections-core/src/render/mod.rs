@@ -258,6 +258,11 @@ fn entry(object: &Object, node: &Node, generated: bool) -> Entry {
 /// Makes the namespace explicit and drops null metadata fields and `creationTimestamp`, which
 /// `kubectl get -o yaml` leaves behind and which only add noise to diffs.
 fn normalise(object: &Object, node: &mut Node) {
+    // SOPS's MAC covers every value of the file, encrypted or not: adding or dropping a field
+    // would make decryption fail. SOPS files pass through as written.
+    if node.get("sops").and_then(Node::as_map).is_some() {
+        return;
+    }
     drop_null_template_timestamps(node);
     let Some(metadata) = node.get_mut("metadata") else { return };
     let Some(entries) = metadata.as_map_mut() else { return };
