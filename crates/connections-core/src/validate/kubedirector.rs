@@ -2,6 +2,7 @@
 //! KubeDirector leaves them out of configmeta without a word (formats.md §1).
 
 use super::*;
+use crate::source::Spanned;
 
 pub(super) fn kubedirector_dangling(
     r: &Reference,
@@ -19,6 +20,32 @@ pub(super) fn kubedirector_dangling(
     )
     .path(&r.path)
     .label(format!("no such {kind}"))
+    .help(help)
+}
+
+/// `<subject> no label `<label>`, so KubeDirector leaves it out ...`: the finding for a
+/// connected object (in the repository or, with --cluster-check, in the cluster) that lacks
+/// its grouping label. `list` is `configmaps` or `secrets`, `help` says where to add it.
+#[allow(clippy::too_many_arguments)]
+fn unlabelled(
+    check: Check,
+    subject: String,
+    label: &str,
+    cluster: &str,
+    list: &str,
+    i: usize,
+    name: &Spanned<String>,
+    help: String,
+) -> Diagnostic {
+    Diagnostic::new(
+        check,
+        name.span,
+        format!(
+            "{subject} no label `{label}`, so KubeDirector leaves it out of the configmeta of `{cluster}` without a word"
+        ),
+    )
+    .path(format!("spec.connections.{list}[{i}]"))
+    .label("will be skipped")
     .help(help)
 }
 
@@ -41,37 +68,39 @@ pub(super) fn kubedirector_checks(
             if let Some(live) = external.has(TargetKind::ConfigMap, ns, &name.value)
                 && !live.labels.contains_key(CM_TYPE_LABEL)
             {
-                out.push(
-                    Diagnostic::new(
-                        Check::UnlabelledKubedirectorConfigmap,
-                        name.span,
-                        format!(
-                            "ConfigMap `{}` (in the cluster) has no label `{CM_TYPE_LABEL}`, so KubeDirector leaves it out of the configmeta of `{}` without a word",
-                            name.value, object.name.value
-                        ),
-                    )
-                    .path(format!("spec.connections.configmaps[{i}]"))
-                    .label("will be skipped")
-                    .help(format!("add `{CM_TYPE_LABEL}: <type>` to the labels of ConfigMap `{}`", name.value)),
-                );
+                out.push(unlabelled(
+                    Check::UnlabelledKubedirectorConfigmap,
+                    format!("ConfigMap `{}` (in the cluster) has", name.value),
+                    CM_TYPE_LABEL,
+                    &object.name.value,
+                    "configmaps",
+                    i,
+                    name,
+                    format!(
+                        "add `{CM_TYPE_LABEL}: <type>` to the labels of ConfigMap `{}`",
+                        name.value
+                    ),
+                ));
             }
             continue;
         };
         let cm = &model.objects[cm];
         if !string_map(&cm.root, &["metadata", "labels"]).contains_key(CM_TYPE_LABEL) {
             out.push(
-                Diagnostic::new(
+                unlabelled(
                     Check::UnlabelledKubedirectorConfigmap,
-                    name.span,
+                    format!("ConfigMap `{}` has", name.value),
+                    CM_TYPE_LABEL,
+                    &object.name.value,
+                    "configmaps",
+                    i,
+                    name,
                     format!(
-                        "ConfigMap `{}` has no label `{CM_TYPE_LABEL}`, so KubeDirector leaves it out of the configmeta of `{}` without a word",
-                        name.value, object.name.value
+                        "add `{CM_TYPE_LABEL}: <type>` to `metadata.labels` of ConfigMap `{}`",
+                        name.value
                     ),
                 )
-                .path(format!("spec.connections.configmaps[{i}]"))
-                .label("will be skipped")
-                .related(cm.name.span, "the ConfigMap")
-                .help(format!("add `{CM_TYPE_LABEL}: <type>` to `metadata.labels` of ConfigMap `{}`", name.value)),
+                .related(cm.name.span, "the ConfigMap"),
             );
         }
     }
@@ -80,19 +109,19 @@ pub(super) fn kubedirector_checks(
             if let Some(live) = external.has(TargetKind::Secret, ns, &name.value)
                 && !live.labels.contains_key(SECRET_TYPE_LABEL)
             {
-                out.push(
-                    Diagnostic::new(
-                        Check::UnlabelledKubedirectorSecret,
-                        name.span,
-                        format!(
-                            "Secret `{}` (in the cluster) has no label `{SECRET_TYPE_LABEL}`, so KubeDirector leaves it out of the configmeta of `{}` without a word",
-                            name.value, object.name.value
-                        ),
-                    )
-                    .path(format!("spec.connections.secrets[{i}]"))
-                    .label("will be skipped")
-                    .help(format!("add `{SECRET_TYPE_LABEL}: <type>` to the labels of Secret `{}`", name.value)),
-                );
+                out.push(unlabelled(
+                    Check::UnlabelledKubedirectorSecret,
+                    format!("Secret `{}` (in the cluster) has", name.value),
+                    SECRET_TYPE_LABEL,
+                    &object.name.value,
+                    "secrets",
+                    i,
+                    name,
+                    format!(
+                        "add `{SECRET_TYPE_LABEL}: <type>` to the labels of Secret `{}`",
+                        name.value
+                    ),
+                ));
             }
             continue;
         };
@@ -100,21 +129,20 @@ pub(super) fn kubedirector_checks(
         if !secret_labels(source).contains_key(SECRET_TYPE_LABEL) {
             let labels_at = secret_metadata_path(source).join(".");
             out.push(
-                Diagnostic::new(
+                unlabelled(
                     Check::UnlabelledKubedirectorSecret,
-                    name.span,
+                    format!("Secret `{}` will have", name.value),
+                    SECRET_TYPE_LABEL,
+                    &object.name.value,
+                    "secrets",
+                    i,
+                    name,
                     format!(
-                        "Secret `{}` will have no label `{SECRET_TYPE_LABEL}`, so KubeDirector leaves it out of the configmeta of `{}` without a word",
-                        name.value, object.name.value
+                        "add `{SECRET_TYPE_LABEL}: <type>` to `{labels_at}.labels` of {} `{}`",
+                        source.kind.value, source.name.value
                     ),
                 )
-                .path(format!("spec.connections.secrets[{i}]"))
-                .label("will be skipped")
-                .related(source.name.span, format!("declared by this {}", source.kind.value))
-                .help(format!(
-                    "add `{SECRET_TYPE_LABEL}: <type>` to `{labels_at}.labels` of {} `{}`",
-                    source.kind.value, source.name.value
-                )),
+                .related(source.name.span, format!("declared by this {}", source.kind.value)),
             );
         } else if !matches!(source.body, Body::Secret(_)) {
             out.push(
