@@ -11,6 +11,7 @@ use connections_core::model::{
 use connections_core::render::configmeta::{
     CM_TYPE_LABEL, SECRET_TYPE_LABEL, secret_labels, string_map,
 };
+use connections_core::source::Spanned;
 use connections_core::syntax::Node;
 use std::fmt::Write as _;
 
@@ -91,6 +92,18 @@ fn source(object: &Object) -> String {
         object.kind.value.clone()
     } else {
         format!("{} {}", object.group, object.kind.value)
+    }
+}
+
+/// The `Schema:` block of a connection view (`<none>` when empty).
+fn schema_lines(out: &mut String, schema: &[(Spanned<String>, Node)]) {
+    if schema.is_empty() {
+        line(out, 0, "Schema", "<none>");
+        return;
+    }
+    let _ = writeln!(out, "Schema:");
+    for (key, value) in schema {
+        line(out, 2, &key.value, scalar_text(value));
     }
 }
 
@@ -299,14 +312,7 @@ pub fn describe_connection(
     if let Some(p) = &connection.provider {
         line(&mut out, 0, "Provider", &p.value);
     }
-    if connection.schema.is_empty() {
-        line(&mut out, 0, "Schema", "<none>");
-    } else {
-        let _ = writeln!(out, "Schema:");
-        for (key, value) in &connection.schema {
-            line(&mut out, 2, &key.value, scalar_text(value));
-        }
-    }
+    schema_lines(&mut out, &connection.schema);
     let references: Vec<&Reference> =
         model.references.iter().filter(|r| r.from == Referrer::Object(index)).collect();
     let resource = |r: &Option<connections_core::model::ResourceModel>| {
@@ -429,14 +435,7 @@ pub fn describe_polyaxon(model: &Model, config: usize, index: usize, forbidden: 
     if let Some(d) = &c.description {
         line(&mut out, 0, "Description", d);
     }
-    if c.schema.is_empty() {
-        line(&mut out, 0, "Schema", "<none>");
-    } else {
-        let _ = writeln!(out, "Schema:");
-        for (key, value) in &c.schema {
-            line(&mut out, 2, &key.value, scalar_text(value));
-        }
-    }
+    schema_lines(&mut out, &c.schema);
     let references: Vec<&Reference> =
         model.references.iter().filter(|r| r.from == Referrer::Polyaxon(config, index)).collect();
     for (label, field) in [("Secret", "secret"), ("ConfigMap", "configMap")] {
