@@ -6,25 +6,27 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Items handed to a thread at a time: large enough that the shared counter is not contended,
-/// small enough that uneven items still spread evenly.
+/// Most items handed to a thread at a time: large enough that the shared counter is not
+/// contended, small enough that uneven items still spread evenly. Few items go one by one
+/// (a handful of large chunks of work must still spread over the cores).
 const BATCH: usize = 64;
 
 /// `items.iter().map(f).collect()`, on up to `threads` threads.
 pub fn map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = threads.min(items.len().div_ceil(BATCH));
+    let threads = threads.min(items.len());
     if threads <= 1 {
         return items.iter().map(f).collect();
     }
+    let batch = (items.len() / (threads * 8)).clamp(1, BATCH);
     let next = AtomicUsize::new(0);
     let work = || {
         let mut done: Vec<(usize, Vec<R>)> = Vec::new();
         loop {
-            let start = next.fetch_add(BATCH, Ordering::Relaxed);
+            let start = next.fetch_add(batch, Ordering::Relaxed);
             if start >= items.len() {
                 break;
             }
-            let end = (start + BATCH).min(items.len());
+            let end = (start + batch).min(items.len());
             done.push((start, items[start..end].iter().map(&f).collect()));
         }
         done

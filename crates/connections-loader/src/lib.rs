@@ -209,44 +209,20 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
     Ok(loaded)
 }
 
-/// Reads and parses every file entry, on as many threads as there are cores; `None` for
-/// entries that are not files.
+/// How many threads to spread work over: one per core. The core takes this as an argument
+/// (it does not look at the machine); shells ask here.
+pub fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Reads and parses every file entry on every core; `None` for entries that are not files.
+/// Entry `i` is read as `FileId(i)`, and results come back in entry order.
 fn read_all(entries: &[walk::Entry], options: &LoadOptions) -> Vec<Option<FileResult>> {
-    let work = |i: usize, entry: &walk::Entry| match entry {
+    let indexed: Vec<(usize, &walk::Entry)> = entries.iter().enumerate().collect();
+    connections_core::par::map(&indexed, threads(), |&(i, entry)| match entry {
         walk::Entry::File { path, .. } => Some(read_one(path, FileId(i as u32), options)),
         walk::Entry::Problem { .. } => None,
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(entries.len());
-    if threads <= 1 {
-        return entries.iter().enumerate().map(|(i, e)| work(i, e)).collect();
-    }
-    // Threads take the next entry from a shared counter (files differ much in size), and the
-    // results are put back in entry order.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut parts: Vec<Vec<(usize, Option<FileResult>)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(entry) = entries.get(i) else { break };
-                        done.push((i, work(i, entry)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
-    });
-    let mut results: Vec<Option<FileResult>> = Vec::with_capacity(entries.len());
-    results.resize_with(entries.len(), || None);
-    for part in parts.iter_mut() {
-        for (i, result) in part.drain(..) {
-            results[i] = result;
-        }
-    }
-    results
+    })
 }
 
 impl Loaded {

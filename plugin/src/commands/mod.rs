@@ -90,7 +90,7 @@ pub fn check_with(
     }
     crate::timings::phase("load");
     let documents = std::mem::take(&mut loaded.documents);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = connections_loader::threads();
     let (mut model, mut diagnostics) =
         connections_core::model::lower_with(documents, &lower, threads);
     if let Some(store) = &input.external_secrets {

@@ -89,23 +89,13 @@ pub fn write(
         handler = handler.with_width(PLAIN_WIDTH);
     }
     // Rendering a report is independent per finding; large runs (thousands of notes) render
-    // in contiguous chunks on every core and are joined in order.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads > 1 && diagnostics.len() >= PARALLEL_FROM {
-        let chunk = diagnostics.len().div_ceil(threads);
-        let parts: Vec<String> = std::thread::scope(|scope| {
-            let handles: Vec<_> = diagnostics
-                .chunks(chunk)
-                .map(|part| scope.spawn(|| render_all(ctx, &handler, part)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-                .collect()
-        });
-        parts.iter().for_each(|p| out.push_str(p));
-    } else {
-        out.push_str(&render_all(ctx, &handler, diagnostics));
+    // in contiguous chunks on every core (each chunk keeps its own source cache), in order.
+    let threads = connections_loader::threads();
+    let chunk = diagnostics.len().div_ceil(threads).max(PARALLEL_FROM);
+    let chunks: Vec<&[Diagnostic]> = diagnostics.chunks(chunk).collect();
+    for part in connections_core::par::map(&chunks, threads, |part| render_all(ctx, &handler, part))
+    {
+        out.push_str(&part);
     }
     let mut parts = Vec::new();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
