@@ -206,12 +206,13 @@ fn against_a_folder_reads_only_what_render_wrote() {
     // The rendered folder inside the repository is not read as input.
     let out = run_in(tmp.path(), &["render", "repo", "--out", "repo/rendered"]);
     assert_eq!(out.status.code(), Some(2), "render refuses to write inside its input");
-    // Colour on request, and markdown without differences.
+    // Colour on request, and markdown.
     write(tmp.path(), "repo/c.yaml", &connection("c", "h2"));
     let out = run_in(tmp.path(), &["diff", "repo", "--against", "rendered", "--color", "always"]);
     assert!(text(&out.stdout).contains("\u{1b}[31m-    host: h\u{1b}[0m"), "{}", text(&out.stdout));
     let out = run_in(tmp.path(), &["diff", "repo", "--against", "repo", "--format", "markdown"]);
     assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("<details>"), "{}", text(&out.stdout));
 }
 
 /// Reads a CI example as JSON (it is YAML).

@@ -804,6 +804,7 @@ fn diff_against_the_cluster_masks_secrets_and_ignores_what_the_server_adds() {
     assert_eq!(stderr, "3 changed, 0 created, 1 deleted, 0 unchanged\n");
     // Discovery and one list per kind and namespace, never one request per object.
     let requests = server.requests();
+    assert!(!requests.is_empty(), "the diff read the cluster");
     assert!(
         requests
             .iter()

@@ -149,23 +149,8 @@ fn write_all(root: &Path, files: &[(String, String)]) -> Result<(), WriteError> 
         let mut file = fs::File::create(&path).map_err(io("cannot create", &path))?;
         file.write_all(content.as_bytes()).map_err(io("cannot write", &path))
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads <= 1 || files.len() < 256 {
-        return files.iter().try_for_each(create);
-    }
-    let chunk = files.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().try_for_each(create)))
-            .collect();
-        // The first failure in file order is reported; every worker is joined first.
-        let results: Vec<Result<(), WriteError>> = workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect();
-        results.into_iter().collect::<Result<Vec<()>, _>>().map(|_| ())
-    })
+    // The first failure in file order is reported.
+    connections_core::par::map(files, crate::threads(), create).into_iter().collect()
 }
 
 /// Writes `files` (relative path, content) as the whole content of `dir`, atomically.
@@ -325,8 +310,8 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("rendered");
         write_output(&out, &files(&[("a.yaml", "old")])).unwrap();
-        // `x` is written as a file, then `x/y.yaml` needs it to be a folder: the write fails
-        // after some files are already in the temporary folder.
+        // `x/y.yaml` makes `x` a folder, then `x` cannot be created as a file: the write fails
+        // after the folders, and possibly some files, are in the temporary folder.
         let err =
             write_output(&out, &files(&[("a.yaml", "new"), ("x", "file"), ("x/y.yaml", "z")]))
                 .unwrap_err();
