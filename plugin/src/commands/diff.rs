@@ -170,8 +170,7 @@ fn checkout_base(
             )));
         }
         // What the walk reads, and the markers that make it skip a folder.
-        let lower = file.to_ascii_lowercase();
-        let wanted = [".yaml", ".yml", ".json"].iter().any(|e| lower.ends_with(e))
+        let wanted = connections_loader::walk::is_manifest(file)
             || file.split('/').any(|c| c == ".connections");
         if !wanted {
             continue;

@@ -48,7 +48,8 @@ pub async fn view(
             load: connections_loader::LoadOptions::default(),
             external_secrets: None,
         };
-        let checked = super::check(&input)?;
+        // The views read the model and the findings; the rendered output is not needed.
+        let checked = super::check_with(&input, None, super::Need::Findings)?;
         return Ok(View {
             model: checked.analysis.model,
             diagnostics: checked.analysis.diagnostics,

@@ -460,7 +460,7 @@ pub async fn snapshot(
     }
     let mut sources = SourceMap::new();
     let mut documents = Vec::new();
-    for (kind, items) in results.iter().map(|(k, i)| (k, i.clone())) {
+    for (kind, items) in results {
         let Some(items) = items else { continue };
         for item in items {
             // Pods that a workload owns are that workload's; only bare Pods are consumers.

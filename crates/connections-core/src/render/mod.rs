@@ -108,13 +108,8 @@ fn settings_configmaps(model: &Model) -> BTreeMap<usize, generate::SettingsConfi
 }
 
 /// What [`render`] would report (an invalid volume name, a projection conflict), without
-/// writing anything: only the workloads that use connections are projected, on copies that
-/// are then dropped. `validate` runs this instead of a whole render.
-pub fn findings(model: &Model) -> Vec<Diagnostic> {
-    findings_with(model, 1)
-}
-
-/// [`findings`] on up to `threads` threads; the result does not depend on the count.
+/// writing anything, on up to `threads` threads: only the workloads that use connections are
+/// projected, on copies that are then dropped. `validate` runs this instead of a whole render.
 pub fn findings_with(model: &Model, threads: usize) -> Vec<Diagnostic> {
     let settings = settings_configmaps(model);
     let workloads: Vec<usize> = model
@@ -382,12 +377,12 @@ fn plan(entries: Vec<Entry>) -> Plan {
             }
         }
     }
-    let mut entries: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
+    let mut entries = entries;
     let mut objects: Vec<PlannedObject> = live
         .iter()
-        .filter_map(|&i| {
-            let entry = entries[i].take()?;
-            Some(PlannedObject { path: format!("{}.yaml", paths[&i]), yaml: entry.yaml })
+        .map(|&i| PlannedObject {
+            path: format!("{}.yaml", paths[&i]),
+            yaml: std::mem::take(&mut entries[i].yaml),
         })
         .collect();
     objects.sort_by(|a, b| a.path.cmp(&b.path));
