@@ -352,7 +352,10 @@ pub struct InputArgs {
     /// or in the cluster with --cluster-check). `external-secret`: render an ExternalSecret
     /// (external-secrets.io/v1) for each one the repository does not declare, fetching it
     /// from --secret-store (remote key `<namespace>/<secret>`, or the Connection's
-    /// `connections.dev/remote-key` annotation).
+    /// `connections.dev/remote-key` annotation). `sealed`: render a SealedSecret
+    /// (bitnami.com/v1alpha1), encrypted offline with --cert, for each one whose values
+    /// --values supplies, and seal every plaintext Secret of the output. `plaintext`: render
+    /// plain Secrets from --values; only with --stdout and --allow-plaintext.
     #[arg(long, value_enum, default_value_t = SecretsMode::Reference, help_heading = "Secrets")]
     pub secrets: SecretsMode,
     /// The store ExternalSecrets fetch from (needed with --secrets external-secret).
@@ -366,6 +369,41 @@ pub struct InputArgs {
     /// The kind of --secret-store.
     #[arg(long, value_enum, default_value_t = StoreKind::SecretStore, help_heading = "Secrets")]
     pub secret_store_kind: StoreKind,
+    /// The sealed-secrets controller's public certificate, PEM (`kubeseal --fetch-cert`); an
+    /// RSA `PUBLIC KEY` also works. Needed with --secrets sealed; no cluster is contacted.
+    #[arg(
+        long,
+        value_name = "CERT.pem",
+        required_if_eq("secrets", "sealed"),
+        help_heading = "Secrets"
+    )]
+    pub cert: Option<PathBuf>,
+    /// Where sealed values may be decrypted: `strict` (this name in this namespace),
+    /// `namespace-wide` (any name in this namespace) or `cluster-wide`.
+    #[arg(long, value_enum, default_value_t = SealScope::Strict, help_heading = "Secrets")]
+    pub scope: SealScope,
+    /// Secret values for --secrets sealed or plaintext: a file of Secret manifests (`data` or
+    /// `stringData`, as `kubectl create secret --dry-run=client -o yaml` writes), kept
+    /// outside the repository; `-` reads standard input. Without it, the manifests are read
+    /// from the environment variable KUBECTL_CONNECTIONS_VALUES, if set.
+    #[arg(long, value_name = "FILE", help_heading = "Secrets")]
+    pub values: Option<PathBuf>,
+    /// Confirm --secrets plaintext: the output then holds readable secret values. Refused
+    /// into a file in a Git work tree and under Argo CD (ARGOCD_APP_NAME set), which caches
+    /// generated manifests unencrypted.
+    #[arg(long, help_heading = "Secrets")]
+    pub allow_plaintext: bool,
+}
+
+/// Sealed-secrets scopes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SealScope {
+    /// Decryptable only as this Secret name in this namespace.
+    Strict,
+    /// Decryptable under any name in this namespace.
+    NamespaceWide,
+    /// Decryptable under any name in any namespace.
+    ClusterWide,
 }
 
 /// How Secrets that connections need reach the cluster.
@@ -375,6 +413,11 @@ pub enum SecretsMode {
     Reference,
     /// Render ExternalSecrets for the Secrets the repository does not declare.
     ExternalSecret,
+    /// Render SealedSecrets, encrypted offline with --cert, from --values; seal every
+    /// plaintext Secret of the output.
+    Sealed,
+    /// Render plain Secrets from --values (only with --stdout and --allow-plaintext).
+    Plaintext,
 }
 
 /// External Secrets Operator store kinds.

@@ -7,6 +7,7 @@ mod commands;
 mod health;
 mod live;
 mod report;
+mod seal;
 mod settings;
 mod timings;
 

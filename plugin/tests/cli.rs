@@ -1,67 +1,11 @@
 //! End-to-end tests of the `kubectl-connections` binary: exit codes, output formats, atomic
 //! output, bad input, and the real `kubectl kustomize` on rendered output.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_kubectl-connections")
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(bin())
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs")
-}
-
-fn run(args: &[&str]) -> Output {
-    run_in(&workspace(), args)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn write(dir: &Path, rel: &str, content: &str) {
-    let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, content).unwrap();
-}
-
-/// Every file under `dir` with its bytes, sorted.
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push((
-                    path.strip_prefix(dir).unwrap().display().to_string(),
-                    std::fs::read(&path).unwrap(),
-                ));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn kubectl_kustomize(dir: &Path) -> Output {
-    Command::new("kubectl").args(["kustomize", dir.to_str().unwrap()]).output().expect(
-        "kubectl must be installed: these tests run the real kubectl kustomize on rendered output",
-    )
-}
+mod common;
+use common::{bin, kubectl_kustomize, run, run_in, snapshot, text, workspace, write};
 
 const GOOD: &str = "apiVersion: connections.dev/v1alpha1
 kind: Connection

@@ -2,22 +2,10 @@
 //! opaque, never flagged), `--strict-secrets`, and `.connections-allow.yaml`.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kubectl-connections"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs")
-}
-
-fn write(dir: &Path, rel: &str, content: &str) {
-    let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, content).unwrap();
-}
+mod common;
+use common::{run_in, write};
 
 /// One finding: (check, severity, file, line, message).
 type Finding = (String, String, String, u64, String);

@@ -254,7 +254,7 @@ const KUSTOMIZATION: &str = "kustomization.yaml";
 
 /// Runs `diff`.
 pub fn run(args: &DiffArgs) -> Result<Outcome, Failure> {
-    let input = Input::from_args(&args.input, args.against.clone());
+    let input = Input::from_args(&args.input, args.against.clone())?;
     let reporting = Reporting::from_args(&args.report, Reporting::stderr_is_terminal());
     let (mut after, checked) = render_files(&input)?;
     if has_errors(&checked.analysis.diagnostics) || checked.loaded.has_unreadable_input() {
@@ -270,7 +270,12 @@ pub fn run(args: &DiffArgs) -> Result<Outcome, Failure> {
         let tmp = tempdir()?;
         let base_root = checkout_base(&input.root, rev, &tmp.0, args.input.max_file_size)?;
         if base_root.exists() {
-            let base_input = Input { root: base_root, ..Input::from_args(&args.input, None) };
+            let base_input = Input {
+                root: base_root,
+                lower: input.lower.clone(),
+                load: connections_loader::LoadOptions { exclude: None, ..input.load.clone() },
+                secrets: input.secrets.clone(),
+            };
             let (files, base_checked) = render_files(&base_input)?;
             // What does not validate is not masked reliably (a password inline in a
             // Connection is only known to be one by the check that rejects it).

@@ -46,7 +46,7 @@ pub async fn view(
                 ..Default::default()
             },
             load: connections_loader::LoadOptions::default(),
-            external_secrets: None,
+            secrets: Default::default(),
         };
         // The views read the model and the findings; the rendered output is not needed.
         let checked = super::check_with(&input, None, super::Need::Findings)?;

@@ -59,12 +59,60 @@ fn check_out_dir(root: &Path, out: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The variable Argo CD sets for config management plugins.
+const ARGOCD_APP_NAME: &str = "ARGOCD_APP_NAME";
+
+/// The Git work tree that holds `path`, if any (a `.git` folder or file in it or above).
+fn git_work_tree(path: &Path) -> Option<PathBuf> {
+    path.ancestors().find(|dir| dir.join(".git").exists()).map(Path::to_path_buf)
+}
+
+/// Where standard output goes when it is a regular file (Linux: `/proc/self/fd/1`).
+fn stdout_file() -> Option<PathBuf> {
+    let target = std::fs::read_link("/proc/self/fd/1").ok()?;
+    std::fs::metadata(&target).ok()?.is_file().then_some(target)
+}
+
+/// `--secrets plaintext` writes readable values: only to standard output, only when asked
+/// twice, never into a file in a Git work tree and never under Argo CD (which caches
+/// generated manifests unencrypted).
+fn refuse_unsafe_plaintext(args: &RenderArgs) -> Result<(), Failure> {
+    if args.out.is_some() {
+        return Err(Failure(
+            "--secrets plaintext writes to standard output only (--stdout): an output folder is what gets committed and applied. Use --secrets sealed or --secrets external-secret with --out".into(),
+        ));
+    }
+    if !args.input.allow_plaintext {
+        return Err(Failure(
+            "--secrets plaintext puts readable secret values into the output; confirm with --allow-plaintext, and keep the output out of Git and logs".into(),
+        ));
+    }
+    if std::env::var_os(ARGOCD_APP_NAME).is_some() {
+        return Err(Failure(format!(
+            "--secrets plaintext is refused under Argo CD ({ARGOCD_APP_NAME} is set): Argo CD caches generated manifests unencrypted. Use --secrets sealed or --secrets external-secret"
+        )));
+    }
+    if let Some(file) = stdout_file()
+        && let Some(tree) = git_work_tree(&file)
+    {
+        return Err(Failure(format!(
+            "--secrets plaintext is refused: standard output is the file {}, inside the Git work tree {}. Pipe it to where it is used (kubectl apply -f -) instead",
+            file.display(),
+            tree.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Runs `render`.
 pub fn run(args: &RenderArgs) -> Result<Outcome, Failure> {
+    if args.input.secrets == crate::cli::SecretsMode::Plaintext {
+        refuse_unsafe_plaintext(args)?;
+    }
     if let Some(out) = &args.out {
         check_out_dir(&args.input.path, out)?;
     }
-    let input = Input::from_args(&args.input, args.out.clone());
+    let input = Input::from_args(&args.input, args.out.clone())?;
     let reporting = Reporting::from_args(&args.report, Reporting::stderr_is_terminal());
     let checked =
         super::check_with(&input, args.cluster_check.then_some(&args.cluster), super::Need::Plan)?;

@@ -6,7 +6,7 @@ use crate::settings::{Input, Reporting};
 
 /// Runs `validate`.
 pub fn run(args: &ValidateArgs) -> Result<Outcome, Failure> {
-    let input = Input::from_args(&args.input, None);
+    let input = Input::from_args(&args.input, None)?;
     let reporting = Reporting::from_args(&args.report, Reporting::stdout_is_terminal());
     let checked = super::check_with(
         &input,

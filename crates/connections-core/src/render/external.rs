@@ -37,18 +37,20 @@ pub struct SecretStore {
 
 /// A Secret connections need and the repository does not declare.
 #[derive(Debug)]
-struct Needed {
+pub(crate) struct Needed {
     /// The keys needed; `None` when the whole Secret is (no `items`).
-    keys: Option<BTreeSet<String>>,
+    pub(crate) keys: Option<BTreeSet<String>>,
     /// The first Connection (object index) that needs it.
-    connection: usize,
+    pub(crate) connection: usize,
     /// The remote key a Connection's annotation sets for its own `spec.secret`.
     remote_key: Option<String>,
     /// Where it is first named (for findings).
     span: crate::source::Span,
 }
 
-fn needed(model: &Model) -> BTreeMap<(String, String), Needed> {
+/// Every Secret a `connections.dev` Connection needs that the repository does not declare,
+/// by (namespace, name).
+pub(crate) fn needed(model: &Model) -> BTreeMap<(String, String), Needed> {
     let mut out: BTreeMap<(String, String), Needed> = BTreeMap::new();
     let mut need = |ns: &str,
                     name: &crate::source::Spanned<String>,
@@ -111,27 +113,39 @@ fn setting(schema: &[(crate::source::Spanned<String>, Node)], key: &str) -> Opti
     }
 }
 
-/// The ESO template of the derived `uri`, if one can be derived for this Secret.
-fn uri_template(model: &Model, needed: &Needed, secret_name: &str) -> Option<String> {
+/// The parts of the derived `uri` of a needed Secret other than the user name and password,
+/// if one can be derived: only for the Connection's own Secret, with a type that has a URI
+/// scheme and a `host` setting.
+pub(crate) fn derived_uri_base(
+    model: &Model,
+    needed: &Needed,
+    secret_name: &str,
+) -> Option<uri::UriParts> {
     let object = &model.objects[needed.connection];
     let Body::Connection(connection) = &object.body else { return None };
-    // Only for the Connection's own Secret, and only with a password key to compose.
     if connection.secret.as_ref().map(|s| s.name.value.as_str()) != Some(secret_name) {
         return None;
     }
-    let keys = needed.keys.as_ref()?;
-    if !keys.contains("password") {
-        return None;
-    }
     let scheme = uri::scheme(&connection.type_name.as_ref()?.value)?;
-    let base = uri::compose(&uri::UriParts {
+    Some(uri::UriParts {
         scheme: scheme.to_string(),
         host: setting(&connection.schema, "host")?,
         port: setting(&connection.schema, "port").and_then(|p| p.parse().ok()),
         database: setting(&connection.schema, "database"),
         ..uri::UriParts::default()
     })
-    .ok()?;
+}
+
+/// The ESO template of the derived `uri`, if one can be derived for this Secret.
+fn uri_template(model: &Model, needed: &Needed, secret_name: &str) -> Option<String> {
+    let object = &model.objects[needed.connection];
+    let Body::Connection(connection) = &object.body else { return None };
+    // Only with a password key to compose.
+    let keys = needed.keys.as_ref()?;
+    if !keys.contains("password") {
+        return None;
+    }
+    let base = uri::compose(&derived_uri_base(model, needed, secret_name)?).ok()?;
     let encode = |key: &str| format!("{{{{ .{key} | urlquery | replace \"+\" \"%20\" }}}}");
     // The user name comes from this Secret or is written inline; from anywhere else the
     // template cannot read it, and no URI is derived rather than one without a user.

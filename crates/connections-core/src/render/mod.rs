@@ -13,6 +13,7 @@ pub mod generate;
 pub mod gojson;
 pub mod loft;
 pub mod project;
+pub mod sealed;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::{Body, Model, Object};
@@ -130,6 +131,14 @@ pub fn findings_with(model: &Model, threads: usize) -> Vec<Diagnostic> {
     per_workload.into_iter().flatten().collect()
 }
 
+/// Choices a render takes beyond the model.
+#[derive(Clone, Copy, Default)]
+pub struct RenderOptions<'a> {
+    /// With `--secrets sealed`: every plaintext Secret of the output (committed, or generated
+    /// from a Loft kubeconfig) is written as a SealedSecret instead.
+    pub seal: Option<(&'a dyn sealed::Sealer, sealed::Scope)>,
+}
+
 /// Renders the model. Call only when the checks found no error; render's own findings (an
 /// invalid volume name, a projection conflict) come back with the plan.
 pub fn render(model: &Model) -> (Plan, Vec<Diagnostic>) {
@@ -142,6 +151,7 @@ fn input_entry(
     model: &Model,
     i: usize,
     settings: &BTreeMap<usize, generate::SettingsConfigMap>,
+    options: RenderOptions,
 ) -> Option<(Entry, Vec<Diagnostic>)> {
     let object = &model.objects[i];
     if matches!(object.body, Body::LocalConfig | Body::ClusterConnect(_)) {
@@ -167,15 +177,32 @@ fn input_entry(
     }
     let generated =
         object.root.path(&["metadata", "annotations", generate::GENERATED_FROM]).is_some();
+    if let (Body::Secret(_), Some((sealer, scope))) = (&object.body, options.seal)
+        && let Some(sealed) = sealed::seal_secret(&node, sealer, scope)
+    {
+        let mut entry = entry(object, &sealed, generated);
+        entry.kind = "SealedSecret".into();
+        entry.group = "bitnami.com".into();
+        return Some((entry, diagnostics));
+    }
     Some((entry(object, &node, generated), diagnostics))
 }
 
 /// [`render`] on up to `threads` threads; the plan does not depend on the count.
 pub fn render_with(model: &Model, threads: usize) -> (Plan, Vec<Diagnostic>) {
+    render_with_options(model, threads, RenderOptions::default())
+}
+
+/// [`render_with`], with choices such as sealing.
+pub fn render_with_options(
+    model: &Model,
+    threads: usize,
+    options: RenderOptions,
+) -> (Plan, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let settings = settings_configmaps(model);
     let indices: Vec<usize> = (0..model.objects.len()).collect();
-    let inputs = par::map(&indices, threads, |&i| input_entry(model, i, &settings));
+    let inputs = par::map(&indices, threads, |&i| input_entry(model, i, &settings, options));
     let mut entries = Vec::with_capacity(model.objects.len() + settings.len());
     for (entry, mut found) in inputs.into_iter().flatten() {
         entries.push(entry);
@@ -185,6 +212,13 @@ pub fn render_with(model: &Model, threads: usize) -> (Plan, Vec<Diagnostic>) {
         if let Body::ClusterConnect(connect) = &object.body
             && let Some((cluster, secret)) = loft::convert(object, connect)
         {
+            let (secret, secret_group, secret_kind) = match options
+                .seal
+                .and_then(|(sealer, scope)| sealed::seal_secret(&secret, sealer, scope))
+            {
+                Some(sealed) => (sealed, "bitnami.com", "SealedSecret"),
+                None => (secret, "", "Secret"),
+            };
             for (node, dir, group, kind, name) in [
                 (
                     cluster,
@@ -196,8 +230,8 @@ pub fn render_with(model: &Model, threads: usize) -> (Plan, Vec<Diagnostic>) {
                 (
                     secret,
                     loft::SECRET_NAMESPACE.to_string(),
-                    "",
-                    "Secret",
+                    secret_group,
+                    secret_kind,
                     loft::secret_name(&object.name.value),
                 ),
             ] {
