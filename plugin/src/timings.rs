@@ -1,8 +1,9 @@
 //! Phase timings on stderr, for finding where a slow run spends its time.
 //!
 //! Set `KUBECTL_CONNECTIONS_TIMINGS=1` and every command prints, after it finishes, how long
-//! each phase took (`load`, `analyse`, `render`, `report`, ...). Off by default: the check is
-//! one environment lookup at start-up.
+//! each phase took (`load`, `analyse`, `render`, `report`, ...) and, on Linux, the resident
+//! memory at its end and the peak so far. Off by default: the check is one environment lookup
+//! at start-up.
 
 use std::sync::Mutex;
 use std::sync::OnceLock;
@@ -14,7 +15,31 @@ pub const ENV: &str = "KUBECTL_CONNECTIONS_TIMINGS";
 struct Recorder {
     started: Instant,
     last: Instant,
-    phases: Vec<(&'static str, f64)>,
+    phases: Vec<Phase>,
+}
+
+/// A finished phase: its name, seconds, and memory at its end.
+struct Phase {
+    name: &'static str,
+    seconds: f64,
+    memory: Option<Memory>,
+}
+
+/// Resident and peak resident memory, MB.
+struct Memory {
+    resident: u64,
+    peak: u64,
+}
+
+/// Resident and peak resident memory (`VmRSS`, `VmHWM` of /proc/self/status).
+fn memory() -> Option<Memory> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kb: u64 = line[name.len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
+        Some(kb / 1024)
+    };
+    Some(Memory { resident: field("VmRSS:")?, peak: field("VmHWM:")? })
 }
 
 fn recorder() -> Option<&'static Mutex<Recorder>> {
@@ -41,7 +66,7 @@ pub fn phase(name: &'static str) {
     {
         let now = Instant::now();
         let took = now.duration_since(r.last).as_secs_f64();
-        r.phases.push((name, took));
+        r.phases.push(Phase { name, seconds: took, memory: memory() });
         r.last = now;
     }
 }
@@ -52,8 +77,11 @@ pub fn report() {
         && let Ok(r) = recorder.lock()
     {
         let mut out = String::from("timings:");
-        for (name, took) in &r.phases {
-            out.push_str(&format!(" {name} {took:.3}s"));
+        for phase in &r.phases {
+            out.push_str(&format!(" {} {:.3}s", phase.name, phase.seconds));
+            if let Some(memory) = &phase.memory {
+                out.push_str(&format!(" ({}/{} MB)", memory.resident, memory.peak));
+            }
         }
         out.push_str(&format!(" total {:.3}s\n", r.started.elapsed().as_secs_f64()));
         crate::commands::print_stderr(&out);

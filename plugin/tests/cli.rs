@@ -658,3 +658,26 @@ fn describe_shows_the_health_check_settings_and_last_result() {
         "{stdout}"
     );
 }
+
+#[test]
+fn timings_report_each_phase_with_memory_only_when_asked() {
+    let example = workspace().join("examples/gitops-repo");
+    let quiet = run_in(&example, &["validate", "."]);
+    assert!(!text(&quiet.stderr).contains("timings:"), "{}", text(&quiet.stderr));
+    let out = common::command_in(&example, &["validate", "."])
+        .env("KUBECTL_CONNECTIONS_TIMINGS", "1")
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    let line = stderr.lines().find(|l| l.starts_with("timings:")).expect("a timings line");
+    // `timings: load 0.012s (9/9 MB) analyse ... total 0.034s`
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let phases: Vec<&str> =
+        words.windows(2).filter(|w| w[1].ends_with('s')).map(|w| w[0]).collect();
+    for phase in ["load", "analyse", "render-findings", "report", "total"] {
+        assert!(phases.contains(&phase), "{phase} missing: {line}");
+    }
+    assert!(line.contains(" MB)"), "{line}");
+    let seconds = |w: &str| w.trim_end_matches('s').parse::<f64>().is_ok();
+    assert!(words.windows(2).filter(|w| w[0] == "total").all(|w| seconds(w[1])), "{line}");
+}

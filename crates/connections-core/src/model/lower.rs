@@ -53,6 +53,8 @@ pub fn lower_with(
         let mut diagnostics = Vec::new();
         let mut model =
             Model { default_namespace: options.default_namespace.clone(), ..Model::default() };
+        // At most one object per document: no growth by doubling, no slack kept.
+        model.objects.reserve_exact(run.len());
         let mut lowerer = Lowerer {
             model: &mut model,
             fields: Fields { diagnostics: &mut diagnostics, redact: false },
@@ -68,6 +70,7 @@ pub fn lower_with(
     let mut model =
         Model { default_namespace: options.default_namespace.clone(), ..Model::default() };
     let mut diagnostics = Vec::new();
+    model.objects.reserve_exact(parts.iter().map(|(part, _)| part.objects.len()).sum());
     for (part, mut found) in parts {
         model.append(part);
         diagnostics.append(&mut found);

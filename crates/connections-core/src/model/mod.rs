@@ -6,6 +6,7 @@
 //! resolving all references is linear in their number.
 
 pub mod fields;
+mod lookup;
 mod lower;
 pub mod polyaxon;
 mod workload;
@@ -14,6 +15,7 @@ pub use lower::{LowerOptions, USE_ANNOTATION, lower, lower_with};
 
 use crate::source::{FileId, Span, Spanned};
 use crate::syntax::Node;
+use lookup::KeyTable;
 use std::collections::{BTreeMap, HashMap};
 
 /// The label-free identity of an object: `(group, kind, namespace, name)`.
@@ -396,15 +398,21 @@ pub enum UsableConnection {
 
 #[derive(Clone, Debug, Default)]
 struct Index {
-    by_key: HashMap<ObjectKey, Vec<usize>>,
-    secrets: HashMap<(String, String), Vec<usize>>,
-    configmaps: HashMap<(String, String), usize>,
-    connections: HashMap<(String, String), usize>,
-    etl_connections: HashMap<(String, String), usize>,
+    /// Group, kind, namespace and name.
+    by_key: KeyTable,
+    /// Namespace and Secret name (a Secret's own, or the one a declaration creates).
+    secrets: KeyTable,
+    /// Namespace and name, per kind.
+    configmaps: KeyTable,
+    connections: KeyTable,
+    etl_connections: KeyTable,
+    kd_clusters: KeyTable,
     polyaxon_connections: HashMap<String, (usize, usize)>,
     connection_types: HashMap<(Flavour, String, String), usize>,
-    kd_clusters: HashMap<(String, String), usize>,
 }
+
+/// Marks a cluster-scoped object's namespace in identities (no namespace is spelt so).
+const NO_NAMESPACE: &str = "\0";
 
 /// What a Secret lookup found.
 #[derive(Clone, Copy, Debug)]
@@ -435,35 +443,34 @@ impl Model {
     /// Builds the lookup tables. Called once after lowering.
     pub fn build_index(&mut self) {
         let mut index = Index::default();
+        let keys: Vec<(usize, [&str; 4])> =
+            (0..self.objects.len()).map(|i| (i, self.key_parts(i))).collect();
+        index.by_key = KeyTable::build(&keys);
+        drop(keys);
+        let named = |wanted: fn(&Body) -> bool| -> KeyTable {
+            let entries: Vec<(usize, [&str; 2])> = (0..self.objects.len())
+                .filter(|&i| wanted(&self.objects[i].body))
+                .map(|i| (i, self.name_parts(i)))
+                .collect();
+            KeyTable::build(&entries)
+        };
+        index.secrets = named(|b| matches!(b, Body::Secret(_) | Body::SecretDeclaration(_)));
+        index.configmaps = named(|b| matches!(b, Body::ConfigMap(_)));
+        index.connections =
+            named(|b| matches!(b, Body::Connection(c) if c.flavour == Flavour::Ours));
+        index.etl_connections =
+            named(|b| matches!(b, Body::Connection(c) if c.flavour != Flavour::Ours));
+        index.kd_clusters = named(|b| matches!(b, Body::KubeDirectorCluster(_)));
         for (i, object) in self.objects.iter().enumerate() {
-            index.by_key.entry(object.key()).or_default().push(i);
-            let ns = object.namespace_str().to_string();
-            match &object.body {
-                Body::Secret(_) => {
-                    index.secrets.entry((ns, object.name.value.clone())).or_default().push(i);
-                }
-                Body::SecretDeclaration(decl) => {
-                    index.secrets.entry((ns, decl.secret_name.value.clone())).or_default().push(i);
-                }
-                Body::ConfigMap(_) => {
-                    index.configmaps.entry((ns, object.name.value.clone())).or_insert(i);
-                }
-                Body::Connection(c) if c.flavour == Flavour::Ours => {
-                    index.connections.entry((ns, object.name.value.clone())).or_insert(i);
-                }
-                Body::Connection(_) => {
-                    index.etl_connections.entry((ns, object.name.value.clone())).or_insert(i);
-                }
-                Body::ConnectionType(t) => {
-                    index
-                        .connection_types
-                        .entry((t.flavour, ns, object.name.value.clone()))
-                        .or_insert(i);
-                }
-                Body::KubeDirectorCluster(_) => {
-                    index.kd_clusters.entry((ns, object.name.value.clone())).or_insert(i);
-                }
-                _ => {}
+            if let Body::ConnectionType(t) = &object.body {
+                index
+                    .connection_types
+                    .entry((
+                        t.flavour,
+                        object.namespace_str().to_string(),
+                        object.name.value.clone(),
+                    ))
+                    .or_insert(i);
             }
         }
         for (c, config) in self.polyaxon.iter().enumerate() {
@@ -476,12 +483,34 @@ impl Model {
         self.index = index;
     }
 
+    /// Object `i`'s identity in [`Index::by_key`].
+    fn key_parts(&self, i: usize) -> [&str; 4] {
+        let object = &self.objects[i];
+        let namespace = object.namespace.as_ref().map_or(NO_NAMESPACE, |n| n.value.as_str());
+        [&object.group, &object.kind.value, namespace, &object.name.value]
+    }
+
+    /// Object `i`'s namespace and name, or for a Secret declaration the Secret's name.
+    fn name_parts(&self, i: usize) -> [&str; 2] {
+        let object = &self.objects[i];
+        let name = match &object.body {
+            Body::SecretDeclaration(decl) => &decl.secret_name.value,
+            _ => &object.name.value,
+        };
+        [object.namespace_str(), name]
+    }
+
+    /// The first object of `table` named `name` in `namespace`.
+    fn first_named(&self, table: &KeyTable, namespace: &str, name: &str) -> Option<usize> {
+        table.get([namespace, name], |i| self.name_parts(i)).first().copied()
+    }
+
     /// The connection a workload in `namespace` gets by naming it: our Connection first, then
     /// KubeETL's, then a Polyaxon agent connection (agent configs live in the default namespace).
     pub fn usable_connection(&self, namespace: &str, name: &str) -> Option<UsableConnection> {
-        let key = (namespace.to_string(), name.to_string());
-        if let Some(&i) =
-            self.index.connections.get(&key).or_else(|| self.index.etl_connections.get(&key))
+        if let Some(i) = self
+            .first_named(&self.index.connections, namespace, name)
+            .or_else(|| self.first_named(&self.index.etl_connections, namespace, name))
         {
             return Some(UsableConnection::Object(i));
         }
@@ -522,15 +551,12 @@ impl Model {
 
     /// Objects with the same identity, in input order.
     pub fn objects_with_key(&self) -> impl Iterator<Item = &[usize]> {
-        self.index.by_key.values().map(Vec::as_slice)
+        self.index.by_key.groups()
     }
 
     /// The objects that declare Secret `name` in `namespace` (Secret, SealedSecret, ExternalSecret).
     pub fn secret_sources(&self, namespace: &str, name: &str) -> &[usize] {
-        self.index
-            .secrets
-            .get(&(namespace.to_string(), name.to_string()))
-            .map_or(&[], Vec::as_slice)
+        self.index.secrets.get([namespace, name], |i| self.name_parts(i))
     }
 
     /// The keys of a declared Secret (from its first declaration).
@@ -547,12 +573,12 @@ impl Model {
 
     /// The ConfigMap `name` in `namespace`.
     pub fn configmap(&self, namespace: &str, name: &str) -> Option<usize> {
-        self.index.configmaps.get(&(namespace.to_string(), name.to_string())).copied()
+        self.first_named(&self.index.configmaps, namespace, name)
     }
 
     /// Our Connection `name` in `namespace`.
     pub fn connection(&self, namespace: &str, name: &str) -> Option<usize> {
-        self.index.connections.get(&(namespace.to_string(), name.to_string())).copied()
+        self.first_named(&self.index.connections, namespace, name)
     }
 
     /// A ConnectionType of `flavour` named `name` in `namespace`.
@@ -565,7 +591,7 @@ impl Model {
 
     /// The KubeDirectorCluster `name` in `namespace`.
     pub fn kubedirector_cluster(&self, namespace: &str, name: &str) -> Option<usize> {
-        self.index.kd_clusters.get(&(namespace.to_string(), name.to_string())).copied()
+        self.first_named(&self.index.kd_clusters, namespace, name)
     }
 
     /// The provenance of whoever made a reference.
