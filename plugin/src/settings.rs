@@ -151,6 +151,8 @@ impl Input {
             load: LoadOptions {
                 max_file_size: args.max_file_size,
                 exclude,
+                // Texts are read back for the files findings point into (check_with).
+                release_texts: true,
                 ..LoadOptions::default()
             },
             secrets: std::sync::Arc::new(SecretOutput::from_args(args)?),

@@ -101,8 +101,9 @@ impl LineIndex {
     }
 
     /// The 1-based line and 1-based column (in characters) of a byte offset.
+    /// Without the text (released, see [`SourceFile::released`]) the column counts bytes.
     pub fn line_col(&self, text: &str, offset: u32) -> (usize, usize) {
-        let offset = offset.min(text.len() as u32);
+        let offset = if text.is_empty() { offset } else { offset.min(text.len() as u32) };
         let line = match self.line_starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
@@ -119,10 +120,33 @@ impl LineIndex {
 pub struct SourceFile {
     /// Path relative to the repository root, with `/` separators.
     pub path: String,
-    /// The whole text.
+    /// The whole text; empty while [`SourceFile::released`] says it was let go.
     pub text: String,
-    /// Line starts of `text`.
+    /// Line starts of the text.
     pub lines: LineIndex,
+    /// Set when the text was let go after parsing to save memory (a large repository's
+    /// texts are only needed for the few files findings point into): what the text was, so
+    /// that the one read again for a report can be checked to be the same.
+    pub released: Option<TextDigest>,
+}
+
+/// The length and a 64-bit hash of a text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TextDigest {
+    /// Length in bytes.
+    pub len: u64,
+    /// A hash of the bytes.
+    pub hash: u64,
+}
+
+impl TextDigest {
+    /// The digest of `text`.
+    pub fn of(text: &str) -> TextDigest {
+        use std::hash::Hasher as _;
+        let mut hasher = std::hash::DefaultHasher::new();
+        hasher.write(text.as_bytes());
+        TextDigest { len: text.len() as u64, hash: hasher.finish() }
+    }
 }
 
 impl SourceFile {
@@ -130,7 +154,36 @@ impl SourceFile {
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> SourceFile {
         let text = text.into();
         let lines = LineIndex::new(&text);
-        SourceFile { path: path.into(), text, lines }
+        SourceFile { path: path.into(), text, lines, released: None }
+    }
+
+    /// A source file whose text was let go after parsing (see [`SourceFile::released`]).
+    pub fn released(path: impl Into<String>, lines: LineIndex, digest: TextDigest) -> SourceFile {
+        SourceFile { path: path.into(), text: String::new(), lines, released: Some(digest) }
+    }
+
+    /// The length of the text as read, whether or not it is still held.
+    pub fn len(&self) -> u64 {
+        self.released.map_or(self.text.len() as u64, |d| d.len)
+    }
+
+    /// Whether the text as read was empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Puts back a text read again after [`SourceFile::released`]; `false` (and nothing
+    /// changes) when it is not the text that was parsed, so that spans never point into
+    /// different bytes.
+    pub fn restore(&mut self, text: String) -> bool {
+        match self.released {
+            Some(digest) if TextDigest::of(&text) == digest => {
+                self.text = text;
+                self.released = None;
+                true
+            }
+            _ => false,
+        }
     }
 }
 
@@ -172,6 +225,11 @@ impl SourceMap {
         self.files.is_empty()
     }
 
+    /// The file with this id, to change.
+    pub fn get_mut(&mut self, id: FileId) -> Option<&mut SourceFile> {
+        self.files.get_mut(id.0 as usize)
+    }
+
     /// The 1-based line and column where a span starts.
     pub fn line_col(&self, span: Span) -> Option<(usize, usize)> {
         let file = self.get(span.file)?;
@@ -196,5 +254,17 @@ mod tests {
         let x = text.find('x').unwrap() as u32;
         assert_eq!(index.line_col(text, x), (2, 7));
         assert_eq!(index.line_col(text, text.len() as u32), (3, 1));
+    }
+
+    #[test]
+    fn only_the_same_text_is_restored() {
+        let text = "a: 1\nb: 2\n";
+        let mut file = SourceFile::released("a.yaml", LineIndex::new(text), TextDigest::of(text));
+        assert_eq!(file.len(), 10);
+        assert!(!file.restore("a: 1\nb: 3\n".into()));
+        assert!(file.text.is_empty() && file.released.is_some());
+        assert_eq!(file.lines.line_col(&file.text, 7), (2, 3));
+        assert!(file.restore(text.into()));
+        assert_eq!((file.text.as_str(), file.released, file.len()), (text, None, 10));
     }
 }

@@ -14,7 +14,7 @@ pub use connections_core::parse as yaml;
 
 use connections_core::checks::Check;
 use connections_core::diagnostic::Diagnostic;
-use connections_core::source::{FileId, SourceFile, SourceMap, Span};
+use connections_core::source::{FileId, SourceFile, SourceMap, Span, TextDigest};
 use connections_core::syntax::Document;
 use std::path::{Path, PathBuf};
 
@@ -30,6 +30,10 @@ pub struct LoadOptions {
     pub exclude: Option<PathBuf>,
     /// Parser limits.
     pub limits: yaml::Limits,
+    /// Let go of each file's text once it is parsed (keeping its line index and digest), and
+    /// read back only the files findings point into ([`Loaded::restore_texts`]): a large
+    /// repository's texts are a tenth of a run's memory.
+    pub release_texts: bool,
 }
 
 impl Default for LoadOptions {
@@ -38,6 +42,7 @@ impl Default for LoadOptions {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             exclude: None,
             limits: yaml::Limits::default(),
+            release_texts: false,
         }
     }
 }
@@ -76,8 +81,14 @@ pub enum LoadError {
 }
 
 enum FileResult {
-    Parsed { text: String, documents: Vec<Document>, diagnostics: Vec<Diagnostic> },
+    Parsed { source: Parsed, documents: Vec<Document>, diagnostics: Vec<Diagnostic> },
     Problem { text: String, check: Check, message: String, offset: u32, label: &'static str },
+}
+
+/// A parsed file's text, or what is left of it once released.
+enum Parsed {
+    Kept(String),
+    Released { lines: connections_core::source::LineIndex, digest: TextDigest },
 }
 
 fn read_one(path: &Path, file: FileId, options: &LoadOptions) -> FileResult {
@@ -145,7 +156,12 @@ fn read_one(path: &Path, file: FileId, options: &LoadOptions) -> FileResult {
     // A byte order mark is allowed at the start; saphyr skips it, spans stay byte offsets.
     let lines = connections_core::source::LineIndex::new(&text);
     let (documents, diagnostics) = yaml::parse(file, &text, &lines, options.limits);
-    FileResult::Parsed { text, documents, diagnostics }
+    let source = if options.release_texts {
+        Parsed::Released { lines, digest: TextDigest::of(&text) }
+    } else {
+        Parsed::Kept(text)
+    };
+    FileResult::Parsed { source, documents, diagnostics }
 }
 
 /// Reads every manifest under `root`.
@@ -176,10 +192,16 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
             }
             (
                 walk::Entry::File { relative, .. },
-                Some(FileResult::Parsed { text, documents, diagnostics }),
+                Some(FileResult::Parsed { source, documents, diagnostics }),
             ) => {
-                loaded.bytes += text.len() as u64;
-                loaded.sources.add(SourceFile::new(relative, text));
+                let source = match source {
+                    Parsed::Kept(text) => SourceFile::new(relative, text),
+                    Parsed::Released { lines, digest } => {
+                        SourceFile::released(relative, lines, digest)
+                    }
+                };
+                loaded.bytes += source.len();
+                loaded.sources.add(source);
                 loaded.documents.extend(documents);
                 loaded.diagnostics.extend(diagnostics);
             }
@@ -226,6 +248,37 @@ fn read_all(entries: &[walk::Entry], options: &LoadOptions) -> Vec<Option<FileRe
 }
 
 impl Loaded {
+    /// Reads back the texts of the files `diagnostics` point into, where they were released
+    /// ([`LoadOptions::release_texts`]). A file that changed since it was parsed keeps no
+    /// text (its findings are shown without the source line) rather than a wrong one.
+    pub fn restore_texts(&mut self, root: &Path, diagnostics: &[Diagnostic]) {
+        let mut wanted: Vec<FileId> = diagnostics
+            .iter()
+            .flat_map(|d| std::iter::once(d.span).chain(d.related.iter().map(|r| r.span)))
+            .map(|span| span.file)
+            .filter(|&file| self.sources.get(file).is_some_and(|f| f.released.is_some()))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let paths: Vec<(FileId, PathBuf)> = wanted
+            .into_iter()
+            .filter_map(|file| {
+                let relative = &self.sources.get(file)?.path;
+                // A single-file root is the file itself.
+                let path = if root.is_dir() { root.join(relative) } else { root.to_path_buf() };
+                Some((file, path))
+            })
+            .collect();
+        let texts = connections_core::par::map(&paths, threads(), |(_, path)| {
+            std::fs::read_to_string(path)
+        });
+        for ((file, _), text) in paths.into_iter().zip(texts) {
+            if let (Ok(text), Some(source)) = (text, self.sources.get_mut(file)) {
+                source.restore(text);
+            }
+        }
+    }
+
     /// Reads the settings file `name` at the repository root (a dotfile the walk skips), adds
     /// it to the sources so that findings can point into it, and returns its documents;
     /// `None` when there is no such file (or the root is a single file).

@@ -167,6 +167,9 @@ pub fn check_with(
     };
     analysis.diagnostics.extend(render_findings);
     diagnostic::sort(&mut analysis.diagnostics);
+    if input.load.release_texts {
+        loaded.restore_texts(&input.root, &analysis.diagnostics);
+    }
     crate::timings::phase(match need {
         Need::Plan => "render",
         Need::Findings => "render-findings",

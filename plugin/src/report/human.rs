@@ -137,7 +137,8 @@ fn render_all(
         if source.is_none()
             && let Some(f) = file
         {
-            heading = if f.text.is_empty() {
+            // A text released after parsing and changed since still has its line index.
+            heading = if f.text.is_empty() && f.released.is_none() {
                 format!("{}: {heading}", ctx.display_path(&f.path))
             } else {
                 let (line, col) = ctx.sources.line_col(d.span).unwrap_or((1, 1));
