@@ -551,8 +551,9 @@ fn apply(
         }
         let Some(containers) = pod_spec.get_mut(list) else { continue };
         let NodeValue::Seq(containers) = &mut containers.value else { continue };
-        for container in containers.iter_mut() {
-            inject_container(object, container, &injection, init, diagnostics);
+        for (i, container) in containers.iter_mut().enumerate() {
+            let path = format!("{}.{list}[{i}]", spec_path.join("."));
+            inject_container(object, container, &path, &injection, init, diagnostics);
         }
     }
 }
@@ -561,6 +562,7 @@ fn apply(
 fn inject_container(
     object: &crate::model::Object,
     container: &mut Node,
+    path: &str,
     injection: &Injection,
     init: bool,
     diagnostics: &mut Vec<Diagnostic>,
@@ -582,10 +584,10 @@ fn inject_container(
             Ok((root, var)) => {
                 env.extend(var.map(|v| (v, Span::SYNTHETIC)));
                 for (name, volume, span) in &injection.bindings {
-                    let path = format!("{}/{name}", root.trim_end_matches('/'));
+                    let mount_path = format!("{}/{name}", root.trim_end_matches('/'));
                     let mount = Node::map_of([
                         ("name", Node::string(volume.clone())),
-                        ("mountPath", Node::string(path)),
+                        ("mountPath", Node::string(mount_path)),
                         ("readOnly", Node::bool(true)),
                     ]);
                     mounts.push((mount, *span));
@@ -600,6 +602,7 @@ fn inject_container(
                         object.kind.value, object.name.value, binding::ROOT_ENV
                     ),
                 )
+                .path(format!("{path}.env"))
                 .label("not a literal path")
                 .help(format!("set `{}` to a literal path, or remove it to get `{}`", binding::ROOT_ENV, binding::DEFAULT_ROOT)),
             ),
