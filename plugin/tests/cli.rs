@@ -110,11 +110,19 @@ fn stdout_stream_holds_the_same_objects_in_kustomization_order() {
 
 #[test]
 fn rendering_rendered_output_changes_nothing() {
+    rerender_changes_nothing("examples/gitops-repo");
+}
+
+/// Service Binding projection reads back its own volumes, mounts and `SERVICE_BINDING_ROOT`.
+#[test]
+fn rendering_rendered_service_bindings_changes_nothing() {
+    rerender_changes_nothing("fixtures/render/service-binding/input");
+}
+
+fn rerender_changes_nothing(repo: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let (first, second) = (tmp.path().join("first"), tmp.path().join("second"));
-    assert!(
-        run(&["render", "examples/gitops-repo", "--out", first.to_str().unwrap()]).status.success()
-    );
+    assert!(run(&["render", repo, "--out", first.to_str().unwrap()]).status.success());
     // The rendered folder as input (its bookkeeping removed so that it is read).
     let input = tmp.path().join("input");
     std::fs::rename(&first, &input).unwrap();

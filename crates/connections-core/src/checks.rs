@@ -303,6 +303,24 @@ checks! {
         example: "volumes:\n- name: pg-cred   # also injected for connection warehouse\n",
         fix: "Rename the workload's own volume, or remove the duplicate from the workload.",
     }
+    InvalidProjection = "invalid-projection", Error, {
+        summary: "A workload's `connections.dev/projection` annotation has a value other than `service-binding`, or asks for a projection that cannot be applied to a connection it uses or to one of its containers.",
+        why: "A misspelt value would silently fall back to environment variables, and the application would look for files that never appear. Service Binding needs a `type` entry, which only a `connections.dev` Connection's generated settings ConfigMap provides (a KubeETL or Polyaxon connection has none); and a container that sets `SERVICE_BINDING_ROOT` from `valueFrom` or with a `$(VAR)` reference leaves the tool no path to mount the bindings at.",
+        example: "metadata:\n  annotations:\n    connections.dev/use: warehouse\n    connections.dev/projection: servicebinding\n",
+        fix: "Write `connections.dev/projection: service-binding`, or remove the annotation to get environment variables. Bind only `connections.dev` Connections. Set `SERVICE_BINDING_ROOT` to a literal path, or leave it unset to get `/bindings`.",
+    }
+    InvalidBindingName = "invalid-binding-name", Error, {
+        summary: "A connection projected as a service binding has a name that is not a valid binding name (`[a-z0-9\\-\\.]{1,253}`).",
+        why: "The binding name is the directory under `$SERVICE_BINDING_ROOT`; the Service Binding specification restricts it so that every application and library can find it. A Polyaxon connection name may hold `_` or upper case, which the specification forbids.",
+        example: "connections:\n- name: Sales_DB   # used by a workload with connections.dev/projection: service-binding\n  kind: postgres\n",
+        fix: "Rename the connection with lower-case letters, digits, `-` and `.` only (at most 253 characters), and update the workload's `connections.dev/use`.",
+    }
+    InvalidBindingEntry = "invalid-binding-entry", Error, {
+        summary: "A well-known entry of a service binding holds a value its specification forbids: `port` not an integer from 1 to 65535, `host` not a DNS name or IP address, `uri` not an RFC 3986 URI, `certificates` not a PEM X.509 chain, `private-key` not a PEM private key.",
+        why: "Applications and binding libraries read these entries as the specification defines them and fail at runtime, often with a message far from the cause. Checked where the repository shows the value: a Connection's settings and inline credentials, a ConfigMap, or a Secret committed in plaintext; the message names the entry, the key and the object, never the value. A `port` or `uri` in the Connection's `schema` is reported as `invalid-connection-schema` instead.",
+        example: "kind: Secret\nmetadata: {name: pg-cred}\nstringData:\n  port: \"99999\"   # projected into a binding\n",
+        fix: "Correct the value at the position shown. A trailing line break is allowed; quote YAML values, keep PEM blocks whole (`-----BEGIN CERTIFICATE-----` to `-----END CERTIFICATE-----`), and percent-encode characters a URI does not allow.",
+    }
 }
 
 impl Check {

@@ -14,6 +14,7 @@
 #![deny(clippy::disallowed_methods)]
 
 pub mod allow;
+pub mod binding;
 pub mod checks;
 pub mod crd;
 pub mod diagnostic;

@@ -115,7 +115,7 @@ pub fn decode_component(text: &str) -> Option<String> {
 
 /// Whether `host` is a DNS name (letters, digits, `-` and `.`, labels of 1 to 63 bytes) or an
 /// IPv4 address.
-fn is_dns_name_or_ipv4(host: &str) -> bool {
+pub(crate) fn is_dns_name_or_ipv4(host: &str) -> bool {
     !host.is_empty()
         && host.len() <= 253
         && host.trim_end_matches('.').split('.').all(|label| {

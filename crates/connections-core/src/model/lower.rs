@@ -1274,7 +1274,12 @@ impl Lowerer<'_, '_> {
             }
             None => {}
         }
-        WorkloadModel { pod_spec_path: spec_path, pod_metadata_path: meta_path, uses }
+        // Any scalar is kept as text so that a wrong value can be reported at its line; a
+        // non-string annotation value is already an `invalid-field-type` finding.
+        let projection = root
+            .path(&["metadata", "annotations", crate::binding::PROJECTION_ANNOTATION])
+            .and_then(|n| n.as_scalar().map(|s| Spanned::new(s.text.to_string(), n.span)));
+        WorkloadModel { pod_spec_path: spec_path, pod_metadata_path: meta_path, uses, projection }
     }
 }
 

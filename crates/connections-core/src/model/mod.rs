@@ -302,6 +302,15 @@ pub struct WorkloadModel {
     pub pod_metadata_path: &'static [&'static str],
     /// Connections named in `connections.dev/use`, in order.
     pub uses: Vec<Spanned<String>>,
+    /// The `connections.dev/projection` annotation as written (`service-binding`), if any.
+    pub projection: Option<Spanned<String>>,
+}
+
+impl WorkloadModel {
+    /// Whether the workload asks for its connections the Service Binding way.
+    pub fn is_service_binding(&self) -> bool {
+        self.projection.as_ref().is_some_and(|p| p.value == crate::binding::SERVICE_BINDING)
+    }
 }
 
 /// What a reference points at.

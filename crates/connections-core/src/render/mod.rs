@@ -6,6 +6,7 @@
 //! kpt) and create-only objects (Loft `ClusterConnect`) are inputs only. The plan is sorted by
 //! path, so its bytes do not depend on the order files were read in.
 
+pub mod binding;
 pub mod configmeta;
 pub mod emit;
 pub mod external;

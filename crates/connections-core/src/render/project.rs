@@ -14,8 +14,16 @@
 //! A Secret or ConfigMap requested twice is projected once: the first occurrence wins.
 //! Injection into every container of the pod; init containers are left alone. Entries the pod
 //! already has in identical form are not added again, so rendering rendered output is a no-op.
+//!
+//! A workload annotated `connections.dev/projection: service-binding` gets none of the above.
+//! Each connection becomes a read-only projected volume (see [`super::binding`]) mounted at
+//! `$SERVICE_BINDING_ROOT/<connection>` in every container, init containers included, as the
+//! Service Binding specification projects into both. A container that sets
+//! `SERVICE_BINDING_ROOT` keeps its value (the specification forbids resetting it) and gets its
+//! bindings under it; the others get `SERVICE_BINDING_ROOT=/bindings`.
 
 use super::generate::SettingsConfigMap;
+use crate::binding;
 use crate::checks::Check;
 use crate::diagnostic::Diagnostic;
 use crate::model::Flavour;
@@ -24,8 +32,8 @@ use crate::model::{
     polyaxon,
 };
 use crate::rules;
-use crate::source::Span;
-use crate::syntax::Node;
+use crate::source::{Span, Spanned};
+use crate::syntax::{Node, NodeValue};
 use std::collections::{BTreeMap, HashSet};
 
 /// Pod template annotation with a hash of the settings of every connection used, so that a
@@ -57,6 +65,9 @@ struct Injection {
     env: Vec<(Node, Span)>,
     secret_env_from: Vec<(Node, Span)>,
     configmap_env_from: Vec<(Node, Span)>,
+    /// Service bindings as `(binding name, volume name, where used)`: their mount paths
+    /// depend on each container's `SERVICE_BINDING_ROOT`.
+    bindings: Vec<(String, String, Span)>,
 }
 
 impl Injection {
@@ -91,11 +102,18 @@ pub fn project(
     let mut hashes = Vec::new();
     let mut annotations: Vec<(String, String)> = Vec::new();
     let mut catalog = Vec::new();
+    let service_binding = workload.is_service_binding();
     for used in &workload.uses {
         let Some(usable) = model.usable_connection(object.namespace_str(), &used.value) else {
             continue;
         };
         let Some(connection) = model.connection_model(usable) else { continue };
+        if service_binding {
+            let bound =
+                bind(model, usable, connection, used, settings, &mut injection, diagnostics);
+            hashes.extend(bound);
+            continue;
+        }
         let prefix = env_prefix(&used.value);
         if let Some(secret) = &connection.secret
             && seen_secrets.insert(secret.name.value.clone())
@@ -193,6 +211,84 @@ pub fn project(
                 target.set(&key, Node::string(value));
             }
         }
+    }
+}
+
+/// Plans the binding of one connection into `injection`; returns the config-hash entry of
+/// its settings. A connection that cannot be bound is reported and left out.
+fn bind(
+    model: &Model,
+    usable: UsableConnection,
+    connection: &ConnectionModel,
+    used: &Spanned<String>,
+    settings: &BTreeMap<usize, SettingsConfigMap>,
+    injection: &mut Injection,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    let name = &used.value;
+    let annotation = format!("metadata.annotations.{USE_ANNOTATION}");
+    let mut bindable = true;
+    if let Err(reason) = binding::binding_name(name) {
+        bindable = false;
+        diagnostics.push(
+            Diagnostic::new(
+                Check::InvalidBindingName,
+                used.span,
+                format!("connection `{name}` is projected as a service binding named after it, and a binding name {reason}"),
+            )
+            .path(&annotation)
+            .label("not a valid binding name")
+            .help("rename the connection with lower-case letters, digits, '-' and '.' only"),
+        );
+    }
+    let index = match usable {
+        UsableConnection::Object(i) => Some(i),
+        UsableConnection::Polyaxon(..) => None,
+    };
+    let Some((index, generated)) = index.and_then(|i| settings.get(&i).map(|g| (i, g))) else {
+        let what =
+            if index.is_some() { "a KubeETL Connection" } else { "a Polyaxon agent connection" };
+        diagnostics.push(
+            Diagnostic::new(
+                Check::InvalidProjection,
+                used.span,
+                format!("connection `{name}` is {what}, which has no generated settings ConfigMap to give its service binding a `type` entry"),
+            )
+            .path(&annotation)
+            .label("cannot be projected as a service binding")
+            .help("bind a connections.dev Connection, or remove `connections.dev/projection` to get environment variables"),
+        );
+        return None;
+    };
+    if !bindable {
+        return None;
+    }
+    let plan = super::binding::plan(model, index, connection, generated);
+    let volume = binding::volume_name(name);
+    injection.volumes.push((super::binding::volume(&volume, &plan), used.span));
+    injection.bindings.push((name.clone(), volume, used.span));
+    Some(format!("{name}={}", generated.hash))
+}
+
+/// Where a container's bindings go: its own `SERVICE_BINDING_ROOT` if it sets one (`None`
+/// then: nothing to add), else the default with the variable to add. `Err` when the container
+/// sets it in a way the tool cannot read (`valueFrom`, a `$(VAR)` reference, empty).
+fn binding_root(container: &Node) -> Result<(String, Option<Node>), (Span, &'static str)> {
+    let own = container.get("env").and_then(Node::as_seq).and_then(|env| {
+        env.iter().find(|e| e.get("name").and_then(Node::as_str) == Some(binding::ROOT_ENV))
+    });
+    let Some(own) = own else {
+        let var = Node::map_of([
+            ("name", Node::string(binding::ROOT_ENV)),
+            ("value", Node::string(binding::DEFAULT_ROOT)),
+        ]);
+        return Ok((binding::DEFAULT_ROOT.to_string(), Some(var)));
+    };
+    match own.get("value").and_then(Node::as_str) {
+        _ if own.get("valueFrom").is_some() => Err((own.span, "from `valueFrom`")),
+        Some(v) if v.contains("$(") => Err((own.span, "with a `$(VAR)` reference")),
+        Some(v) if !v.is_empty() => Ok((v.to_string(), None)),
+        _ => Err((own.span, "to an empty value")),
     }
 }
 
@@ -411,7 +507,7 @@ fn apply(
     object: &crate::model::Object,
     spec_path: &[&str],
     node: &mut Node,
-    injection: Injection,
+    mut injection: Injection,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let conflict = |span: Span, message: String| {
@@ -425,7 +521,7 @@ fn apply(
     }
     if !injection.volumes.is_empty() {
         let Some(volumes) = pod_spec.seq_at("volumes") else { return };
-        for (volume, span) in injection.volumes {
+        for (volume, span) in std::mem::take(&mut injection.volumes) {
             let name = volume.get("name").and_then(Node::as_str).unwrap_or_default().to_string();
             match volumes
                 .iter()
@@ -446,45 +542,101 @@ fn apply(
             }
         }
     }
-    let Some(containers) = pod_spec.get_mut("containers") else { return };
-    let crate::syntax::NodeValue::Seq(containers) = &mut containers.value else { return };
-    for container in containers.iter_mut() {
-        if container.as_map().is_none() {
+    for list in ["initContainers", "containers"] {
+        // Init containers get service bindings only (the specification binds into both);
+        // Polyaxon's projection leaves them alone.
+        let init = list == "initContainers";
+        if init && injection.bindings.is_empty() {
             continue;
         }
-        let container_name =
-            container.get("name").and_then(Node::as_str).unwrap_or("?").to_string();
-        for (key, entries, identity) in [
-            ("volumeMounts", &injection.mounts, "mountPath"),
-            ("env", &injection.env, "name"),
-            ("envFrom", &injection.secret_env_from, ""),
-        ] {
-            if entries.is_empty() {
+        let Some(containers) = pod_spec.get_mut(list) else { continue };
+        let NodeValue::Seq(containers) = &mut containers.value else { continue };
+        for (i, container) in containers.iter_mut().enumerate() {
+            let path = format!("{}.{list}[{i}]", spec_path.join("."));
+            inject_container(object, container, &path, &injection, init, diagnostics);
+        }
+    }
+}
+
+/// Adds the injection to one container, entry by entry, skipping what it already has.
+fn inject_container(
+    object: &crate::model::Object,
+    container: &mut Node,
+    path: &str,
+    injection: &Injection,
+    init: bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let conflict = |span: Span, message: String| {
+        Diagnostic::new(Check::ProjectionConflict, span, message)
+            .path(format!("metadata.annotations.{USE_ANNOTATION}"))
+            .label("injected by this connection")
+    };
+    if container.as_map().is_none() {
+        return;
+    }
+    let container_name = container.get("name").and_then(Node::as_str).unwrap_or("?").to_string();
+    let pick = |entries: &Vec<(Node, Span)>| if init { Vec::new() } else { entries.clone() };
+    let mut mounts = pick(&injection.mounts);
+    let mut env = pick(&injection.env);
+    if !injection.bindings.is_empty() {
+        match binding_root(container) {
+            Ok((root, var)) => {
+                env.extend(var.map(|v| (v, Span::SYNTHETIC)));
+                for (name, volume, span) in &injection.bindings {
+                    let mount_path = format!("{}/{name}", root.trim_end_matches('/'));
+                    let mount = Node::map_of([
+                        ("name", Node::string(volume.clone())),
+                        ("mountPath", Node::string(mount_path)),
+                        ("readOnly", Node::bool(true)),
+                    ]);
+                    mounts.push((mount, *span));
+                }
+            }
+            Err((span, how)) => diagnostics.push(
+                Diagnostic::new(
+                    Check::InvalidProjection,
+                    span,
+                    format!(
+                        "container `{container_name}` of {} `{}` sets `{}` {how}, so there is no known path to mount its service bindings at",
+                        object.kind.value, object.name.value, binding::ROOT_ENV
+                    ),
+                )
+                .path(format!("{path}.env"))
+                .label("not a literal path")
+                .help(format!("set `{}` to a literal path, or remove it to get `{}`", binding::ROOT_ENV, binding::DEFAULT_ROOT)),
+            ),
+        }
+    }
+    for (key, entries, identity) in [
+        ("volumeMounts", mounts, "mountPath"),
+        ("env", env, "name"),
+        ("envFrom", pick(&injection.secret_env_from), ""),
+    ] {
+        if entries.is_empty() {
+            continue;
+        }
+        let Some(list) = container.seq_at(key) else { continue };
+        for (entry, span) in entries {
+            if list.iter().any(|e| same(e, &entry)) {
                 continue;
             }
-            let Some(list) = container.seq_at(key) else { continue };
-            for (entry, span) in entries {
-                if list.iter().any(|e| same(e, entry)) {
-                    continue;
-                }
-                let id = entry.get(identity).and_then(Node::as_str);
-                if let Some(id) = id
-                    && let Some(existing) =
-                        list.iter().find(|e| e.get(identity).and_then(Node::as_str) == Some(id))
-                {
-                    let what =
-                        if key == "env" { "environment variable" } else { "volume mount at" };
-                    diagnostics.push(
-                        conflict(
-                            *span,
-                            format!("container `{container_name}` already has {what} `{id}`"),
-                        )
-                        .related(existing.span, "the container's own entry"),
-                    );
-                    continue;
-                }
-                list.push(entry.clone());
+            let id = entry.get(identity).and_then(Node::as_str);
+            if let Some(id) = id
+                && let Some(existing) =
+                    list.iter().find(|e| e.get(identity).and_then(Node::as_str) == Some(id))
+            {
+                let what = if key == "env" { "environment variable" } else { "volume mount at" };
+                diagnostics.push(
+                    conflict(
+                        span,
+                        format!("container `{container_name}` already has {what} `{id}`"),
+                    )
+                    .related(existing.span, "the container's own entry"),
+                );
+                continue;
             }
+            list.push(entry.clone());
         }
     }
 }

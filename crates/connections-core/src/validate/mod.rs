@@ -13,6 +13,7 @@ use crate::model::{
 use crate::source::Span;
 use crate::suggest::closest;
 
+mod binding;
 mod connections;
 mod kubedirector;
 pub mod loft;
@@ -176,6 +177,7 @@ pub fn check(model: &Model, external: &dyn ExternalObjects) -> Vec<Diagnostic> {
         }
     }
     polyaxon_checks(model, &mut out);
+    binding::binding_checks(model, &mut out);
     out
 }
 
