@@ -127,6 +127,25 @@ Examples:
     /// Print the CustomResourceDefinitions of Connection and ConnectionType.
     #[command(after_help = "Install them with: kubectl connections crd | kubectl apply -f -")]
     Crd(CrdArgs),
+    /// Run as a KRM function (kpt, kustomize): a ResourceList on stdin, one on stdout.
+    #[command(after_help = "\
+Reads a config.kubernetes.io/v1 ResourceList on standard input and writes one on standard
+output: the items with workloads that use connections patched, generated objects added (each
+with config.kubernetes.io/path in render's output layout), and `results` holding every finding
+with its severity, resourceRef, field path and file. Items it does not own (the Kptfile, build
+configuration) pass through unchanged. Exit code 1 when a result is an error (the items then
+come back unchanged), 2 when the input is not a ResourceList.
+
+functionConfig (a ConfigMap's `data`): namespace (default `default`), secrets
+(`reference` or `external-secret`), secret-store, secret-store-kind, strict-secrets.
+
+kubectl kustomize cannot run KRM exec functions (it skips them and exits 0); it runs legacy
+exec plugins: examples/kustomize shows the plugin layout that calls `fn kustomize-generator`.
+
+Examples:
+  kpt fn eval PKG --exec \"kubectl-connections fn render\" -o unwrap -- secrets=reference
+  kpt fn render PKG --allow-exec     # Kptfile: pipeline.mutators: [{exec: \"kubectl-connections fn render\"}]")]
+    Fn(FnArgs),
 }
 
 /// kubectl's connection flags. kubectl passes them to a plugin as plain arguments, so every
@@ -246,6 +265,21 @@ pub struct CheckArgs {
     /// How long the probe may take: seconds or a duration (`5s`, `1m`). Default 5 s.
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
+}
+
+/// `fn`.
+#[derive(Debug, Args)]
+pub struct FnArgs {
+    /// `render`: a KRM function (ResourceList in and out). `kustomize-generator CONFIG`: a
+    /// kustomize legacy exec generator plugin, the only plugin form `kubectl kustomize
+    /// --enable-alpha-plugins` runs (it skips KRM exec functions without a word).
+    #[arg(value_parser = ["render", "kustomize-generator"], default_value = "render")]
+    pub action: String,
+    /// The generator's config file (kustomize passes it): a ConnectionRenderer whose `spec`
+    /// has `path` (the folder to render, relative to the kustomization) and the settings of
+    /// a functionConfig.
+    #[arg(value_name = "CONFIG", required_if_eq("action", "kustomize-generator"))]
+    pub config: Option<std::path::PathBuf>,
 }
 
 /// `crd` (accepts the cluster flags kubectl passes, and ignores them).

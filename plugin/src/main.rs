@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         Command::Describe(args) => commands::live::describe(args),
         Command::Check(args) => commands::check::run(args),
         Command::Diff(args) => commands::diff::run(args),
+        Command::Fn(args) => commands::krm::run(args),
         Command::Crd(_) => {
             commands::print_stdout(&connections_core::crd::crds_yaml()).map(|_| Outcome::Success)
         }

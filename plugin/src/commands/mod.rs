@@ -3,6 +3,7 @@
 pub mod check;
 pub mod diff;
 pub mod explain;
+pub mod krm;
 pub mod live;
 pub mod render;
 pub mod validate;
@@ -90,10 +91,22 @@ pub fn check_with(
         loaded.diagnostics.extend(found);
     }
     crate::timings::phase("load");
+    check_loaded(loaded, input, &lower, cluster, need)
+}
+
+/// The checks and the render of documents already read (from a repository, or a KRM
+/// function's ResourceList), lowered with `lower`.
+pub fn check_loaded(
+    mut loaded: Loaded,
+    input: &Input,
+    lower: &connections_core::model::LowerOptions,
+    cluster: Option<&crate::cli::ClusterArgs>,
+    need: Need,
+) -> Result<Checked, Failure> {
     let documents = std::mem::take(&mut loaded.documents);
     let threads = connections_loader::threads();
     let (mut model, mut diagnostics) =
-        connections_core::model::lower_with(documents, &lower, threads);
+        connections_core::model::lower_with(documents, lower, threads);
     // Objects the secrets mode generates (ExternalSecrets, SealedSecrets, plain Secrets from
     // --values) join the model as declarations, so the checks see the Secrets they will
     // create, and render writes them out like any input object.
@@ -121,7 +134,7 @@ pub fn check_with(
             .enumerate()
             .map(|(index, root)| connections_core::syntax::Document { file, index, root })
             .collect();
-        let (extra, found) = connections_core::model::lower(documents, &lower);
+        let (extra, found) = connections_core::model::lower(documents, lower);
         model.append(extra);
         model.build_index();
         // Values from --values are not in the repository: no plaintext warning for them.

@@ -29,6 +29,8 @@ pub struct PlannedObject {
     pub path: String,
     /// The YAML document (no `---`), ending in a newline.
     pub yaml: String,
+    /// The input object (model index) this renders; `None` for generated objects.
+    pub input: Option<usize>,
 }
 
 /// What render produces: objects, plus other files (configmeta).
@@ -96,6 +98,8 @@ struct Entry {
     generated: bool,
     /// Made by this render.
     fresh: bool,
+    /// The input object (model index), for entries that render one.
+    input: Option<usize>,
 }
 
 /// The generated settings ConfigMap of every Connection, by object index.
@@ -181,12 +185,12 @@ fn input_entry(
     if let (Body::Secret(_), Some((sealer, scope))) = (&object.body, options.seal)
         && let Some(sealed) = sealed::seal_secret(&node, sealer, scope)
     {
-        let mut entry = entry(object, &sealed, generated);
+        let mut entry = entry(object, i, &sealed, generated);
         entry.kind = "SealedSecret".into();
         entry.group = "bitnami.com".into();
         return Some((entry, diagnostics));
     }
-    Some((entry(object, &node, generated), diagnostics))
+    Some((entry(object, i, &node, generated), diagnostics))
 }
 
 /// [`render`] on up to `threads` threads; the plan does not depend on the count.
@@ -244,6 +248,7 @@ pub fn render_with_options(
                     yaml: emit::to_yaml(&node),
                     generated: true,
                     fresh: true,
+                    input: None,
                 });
             }
         }
@@ -259,6 +264,7 @@ pub fn render_with_options(
             yaml: emit::to_yaml(&generate::settings_configmap_node(object, cm)),
             generated: true,
             fresh: true,
+            input: None,
         }
     }));
     let mut plan = plan(entries);
@@ -273,8 +279,9 @@ pub fn render_with_options(
     (plan, diagnostics)
 }
 
-fn entry(object: &Object, node: &Node, generated: bool) -> Entry {
+fn entry(object: &Object, input: usize, node: &Node, generated: bool) -> Entry {
     Entry {
+        input: Some(input),
         dir: object.namespace.as_ref().map_or_else(|| CLUSTER_DIR.to_string(), |n| n.value.clone()),
         kind: object.kind.value.clone(),
         group: object.group.clone(),
@@ -418,6 +425,7 @@ fn plan(entries: Vec<Entry>) -> Plan {
         .map(|&i| PlannedObject {
             path: format!("{}.yaml", paths[&i]),
             yaml: std::mem::take(&mut entries[i].yaml),
+            input: entries[i].input,
         })
         .collect();
     objects.sort_by(|a, b| a.path.cmp(&b.path));

@@ -1,0 +1,405 @@
+//! `fn`: the renderer as a KRM function (kpt, kustomize; `config.kubernetes.io/v1`
+//! ResourceList on stdin, one on stdout).
+//!
+//! The items are checked and rendered as a repository would be. Out come: the items, in their
+//! order, with the workloads that use connections patched and KubeDirector clusters annotated
+//! (everything else exactly as it came in, the Kptfile included); then the generated objects,
+//! each with `config.kubernetes.io/path` in render's output layout, so that `kpt fn render`
+//! writes them where `render --out` would. A generated object the package already holds (the
+//! output of an earlier run, written into the package) replaces that item in place and keeps
+//! its path, index and id annotations, so running the function again changes nothing.
+//!
+//! Every finding becomes a `results` entry with its severity, `resourceRef`, `field.path` and
+//! `file` (the item's path and index annotations). With an error, the items come back
+//! unchanged (kpt shows the results) and the exit code is 1.
+
+use super::{Failure, Need, Outcome, has_errors, print_stdout};
+use crate::settings::{Input, SecretOutput};
+use connections_core::diagnostic::{Diagnostic, Severity};
+use connections_core::model::{Body, LowerOptions};
+use connections_core::render::emit;
+use connections_core::render::external::SecretStore;
+use connections_core::source::{FileId, SourceMap};
+use connections_core::syntax::{Document, Node};
+use std::collections::HashMap;
+use std::io::Read as _;
+
+/// Where kpt and kustomize say an item comes from (the internal forms first).
+const PATH_ANNOTATIONS: [&str; 2] =
+    ["internal.config.kubernetes.io/path", "config.kubernetes.io/path"];
+const INDEX_ANNOTATIONS: [&str; 2] =
+    ["internal.config.kubernetes.io/index", "config.kubernetes.io/index"];
+/// Annotation prefixes orchestrators use to track items; kept on an item we replace.
+const ORCHESTRATOR_PREFIXES: [&str; 3] =
+    ["config.kubernetes.io/", "internal.config.kubernetes.io/", "config.k8s.io/"];
+
+/// The settings the functionConfig can give.
+const SETTINGS: [&str; 5] =
+    ["namespace", "secrets", "secret-store", "secret-store-kind", "strict-secrets"];
+
+/// Reads the functionConfig: a ConfigMap's `data` (what `kpt fn eval -- key=value` and a
+/// Kptfile's `configMap:` make), or the `spec` of any other object.
+fn settings(config: Option<&Node>) -> Result<(LowerOptions, SecretOutput), Failure> {
+    let mut lower = LowerOptions { default_namespace: "default".into(), ..LowerOptions::default() };
+    let mut values: HashMap<String, String> = HashMap::new();
+    let fields = config.and_then(|c| c.get("data").or_else(|| c.get("spec")));
+    for (key, value) in fields.and_then(Node::as_map).unwrap_or_default() {
+        let key = key.key_text();
+        if !SETTINGS.contains(&key.as_str()) {
+            return Err(Failure(format!(
+                "functionConfig: unknown setting `{key}`; known: {}",
+                SETTINGS.join(", ")
+            )));
+        }
+        let text = value.as_scalar().map(|s| s.resolve().to_text()).unwrap_or_default();
+        values.insert(key, text);
+    }
+    if let Some(namespace) = values.get("namespace") {
+        connections_core::rules::dns1123_label(namespace)
+            .map_err(|reason| Failure(format!("functionConfig: namespace {reason}")))?;
+        lower.default_namespace = namespace.clone();
+    }
+    lower.strict_secrets = match values.get("strict-secrets").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(Failure(format!(
+                "functionConfig: strict-secrets is `true` or `false`, not `{other}`"
+            )));
+        }
+    };
+    let secrets = match values.get("secrets").map(String::as_str) {
+        None | Some("reference") => SecretOutput::Reference,
+        Some("external-secret") => {
+            let name = values.get("secret-store").cloned().ok_or_else(|| {
+                Failure("functionConfig: secrets=external-secret needs secret-store".into())
+            })?;
+            let kind = values.get("secret-store-kind").map_or("SecretStore", String::as_str);
+            if !["SecretStore", "ClusterSecretStore"].contains(&kind) {
+                return Err(Failure(format!(
+                    "functionConfig: secret-store-kind is SecretStore or ClusterSecretStore, not `{kind}`"
+                )));
+            }
+            SecretOutput::External(SecretStore { name, kind: kind.to_string() })
+        }
+        Some(other) => {
+            return Err(Failure(format!(
+                "functionConfig: secrets is `reference` or `external-secret` in a KRM function, not `{other}` (sealing needs a certificate file: use `render --secrets sealed`)"
+            )));
+        }
+    };
+    Ok((lower, secrets))
+}
+
+fn annotation<'n>(item: &'n Node, names: &[&str]) -> Option<&'n str> {
+    let annotations = item.path(&["metadata", "annotations"])?;
+    names.iter().find_map(|name| annotations.get(name).and_then(Node::as_str))
+}
+
+/// `(apiVersion, kind, namespace, name)` of an item.
+fn identity(item: &Node) -> (String, String, String, String) {
+    let text = |path: &[&str]| item.path(path).and_then(Node::as_str).unwrap_or("").to_string();
+    (
+        text(&["apiVersion"]),
+        text(&["kind"]),
+        text(&["metadata", "namespace"]),
+        text(&["metadata", "name"]),
+    )
+}
+
+/// The `results` entry of a finding about `item`.
+fn result(diagnostic: &Diagnostic, item: Option<&Node>) -> Node {
+    let severity = match diagnostic.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    };
+    let mut message = diagnostic.message.clone();
+    if let Some(help) = &diagnostic.help {
+        message.push_str(&format!(" (help: {help})"));
+    }
+    let mut fields = vec![("message", Node::string(message)), ("severity", Node::string(severity))];
+    if let Some(item) = item {
+        let (api_version, kind, namespace, name) = identity(item);
+        let mut reference = vec![
+            ("apiVersion", Node::string(api_version)),
+            ("kind", Node::string(kind)),
+            ("name", Node::string(name)),
+        ];
+        if !namespace.is_empty() {
+            reference.push(("namespace", Node::string(namespace)));
+        }
+        fields.push(("resourceRef", Node::map_of(reference)));
+    }
+    if !diagnostic.path.is_empty() {
+        fields.push(("field", Node::map_of([("path", Node::string(diagnostic.path.clone()))])));
+    }
+    if let Some(item) = item
+        && let Some(path) = annotation(item, &PATH_ANNOTATIONS)
+    {
+        let mut file = vec![("path", Node::string(path))];
+        if let Some(index) = annotation(item, &INDEX_ANNOTATIONS).and_then(|i| i.parse().ok()) {
+            file.push(("index", Node::int(index)));
+        }
+        fields.push(("file", Node::map_of(file)));
+    }
+    fields.push(("tags", Node::map_of([("check", Node::string(diagnostic.check.id()))])));
+    Node::map_of(fields)
+}
+
+/// Copies the orchestrator's annotations (path, index, id) of `from` onto `to`.
+fn keep_tracking(from: &Node, to: &mut Node) {
+    let Some(entries) = from.path(&["metadata", "annotations"]).and_then(Node::as_map) else {
+        return;
+    };
+    let Some(annotations) = to.map_at("metadata").and_then(|m| m.map_at("annotations")) else {
+        return;
+    };
+    for (key, value) in entries {
+        let key = key.key_text();
+        if ORCHESTRATOR_PREFIXES.iter().any(|p| key.starts_with(p)) {
+            annotations.set(&key, value.clone());
+        }
+    }
+}
+
+/// Parses one YAML document render produced.
+fn parse_rendered(yaml: &str) -> Result<Node, Failure> {
+    let mut scratch = SourceMap::new();
+    let (mut documents, _) = connections_loader::load_text(&mut scratch, "rendered", yaml);
+    documents
+        .pop()
+        .map(|d| d.root)
+        .ok_or_else(|| Failure("render produced an empty document".into()))
+}
+
+/// Runs `fn`.
+pub fn run(args: &crate::cli::FnArgs) -> Result<Outcome, Failure> {
+    match (args.action.as_str(), &args.config) {
+        ("kustomize-generator", Some(config)) => kustomize_generator(config),
+        _ => render(),
+    }
+}
+
+/// `fn kustomize-generator CONFIG`: renders the folder the config names, as
+/// `render PATH --stdout` would, for kustomize to take in. Findings go to stderr; with an
+/// error nothing is printed and the exit code is 1, which fails the kustomize build.
+fn kustomize_generator(config_path: &std::path::Path) -> Result<Outcome, Failure> {
+    let text = std::fs::read_to_string(config_path).map_err(|e| {
+        Failure(format!("cannot read the generator config {}: {e}", config_path.display()))
+    })?;
+    let mut sources = SourceMap::new();
+    let (documents, _) = connections_loader::load_text(&mut sources, "config", &text);
+    let mut config = documents
+        .into_iter()
+        .next()
+        .map(|d| d.root)
+        .ok_or_else(|| Failure("the generator config is empty".into()))?;
+    let path = config
+        .get_mut("spec")
+        .and_then(|spec| spec.remove("path"))
+        .and_then(|p| p.as_str().map(std::path::PathBuf::from))
+        .ok_or_else(|| {
+            Failure("the generator config needs `spec.path`: the folder of connections to render, relative to the kustomization".into())
+        })?;
+    let (lower, secrets) = settings(Some(&config))?;
+    let input = Input {
+        root: path,
+        lower,
+        load: connections_loader::LoadOptions { release_texts: true, ..Default::default() },
+        secrets: std::sync::Arc::new(secrets),
+    };
+    let checked = super::check_with(&input, None, Need::Plan)?;
+    let diagnostics = &checked.analysis.diagnostics;
+    let shown: Vec<Diagnostic> =
+        diagnostics.iter().filter(|d| d.severity > Severity::Info).cloned().collect();
+    if !shown.is_empty() {
+        let reporting = crate::settings::Reporting {
+            format: crate::cli::OutputFormat::Human,
+            fail_on: Some(Severity::Error),
+            color: false,
+        };
+        super::print_stderr(&super::format_findings(&checked, &input, &reporting, &shown));
+    }
+    if has_errors(diagnostics) || checked.loaded.has_unreadable_input() {
+        super::print_stderr(&format!(
+            "error: {} does not render; nothing was generated\n",
+            input.root.display()
+        ));
+        return Ok(Outcome::Findings);
+    }
+    print_stdout(&checked.plan.stream())?;
+    Ok(Outcome::Success)
+}
+
+/// `fn render`: the KRM function.
+fn render() -> Result<Outcome, Failure> {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| Failure(format!("cannot read the ResourceList on standard input: {e}")))?;
+    let mut sources = SourceMap::new();
+    let (mut documents, problems) =
+        connections_loader::load_text(&mut sources, "(ResourceList on standard input)", &text);
+    if let Some(problem) = problems.iter().find(|d| d.severity == Severity::Error) {
+        let line = sources.line_col(problem.span).map_or(0, |(line, _)| line);
+        return Err(Failure(format!(
+            "standard input is not a readable ResourceList: line {line}: {}",
+            problem.message
+        )));
+    }
+    let list = match documents.len() {
+        1 => documents.remove(0).root,
+        n => {
+            return Err(Failure(format!(
+                "standard input holds {n} YAML documents; a KRM function reads one ResourceList"
+            )));
+        }
+    };
+    if list.get("kind").and_then(Node::as_str) != Some("ResourceList") {
+        return Err(Failure(
+            "standard input is not a ResourceList (config.kubernetes.io/v1); run this through kpt or kustomize, or pipe `kpt fn source DIR` into it".into(),
+        ));
+    }
+    let items: Vec<Node> = match list.get("items") {
+        None => Vec::new(),
+        Some(node) if node.is_null() => Vec::new(),
+        Some(node) => node
+            .as_seq()
+            .ok_or_else(|| Failure("ResourceList `items` is not a list".into()))?
+            .to_vec(),
+    };
+    let (lower, secrets) = settings(list.get("functionConfig"))?;
+    let file = FileId(0);
+    let loaded = connections_loader::Loaded {
+        sources,
+        documents: items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| Document { file, index, root: item.clone() })
+            .collect(),
+        diagnostics: Vec::new(),
+        bytes: text.len() as u64,
+    };
+    let input = Input {
+        root: std::path::PathBuf::from("."),
+        lower: lower.clone(),
+        load: connections_loader::LoadOptions::default(),
+        secrets: std::sync::Arc::new(secrets),
+    };
+    let checked = super::check_loaded(loaded, &input, &lower, None, Need::Plan)?;
+    let diagnostics = &checked.analysis.diagnostics;
+
+    // Which item a finding is about: the one whose text holds its position.
+    let starts: Vec<u32> = items.iter().map(|i| i.span.start).collect();
+    let item_at = |d: &Diagnostic| -> Option<&Node> {
+        if d.span.file != file || !d.span.is_real() {
+            return None;
+        }
+        let after = starts.partition_point(|&s| s <= d.span.start);
+        after.checked_sub(1).map(|k| &items[k])
+    };
+    let mut results: Vec<Node> = diagnostics.iter().map(|d| result(d, item_at(d))).collect();
+
+    let failed = has_errors(diagnostics);
+    let out_items = if failed { items } else { rendered_items(&checked, items, &mut results)? };
+    let mut fields = vec![
+        (
+            "apiVersion",
+            list.get("apiVersion")
+                .cloned()
+                .unwrap_or_else(|| Node::string("config.kubernetes.io/v1")),
+        ),
+        ("kind", Node::string("ResourceList")),
+        ("items", Node::seq(out_items)),
+    ];
+    if let Some(config) = list.get("functionConfig") {
+        fields.push(("functionConfig", config.clone()));
+    }
+    if !results.is_empty() {
+        fields.push(("results", Node::seq(std::mem::take(&mut results))));
+    }
+    print_stdout(&emit::to_yaml(&Node::map_of(fields)))?;
+    Ok(if failed { Outcome::Findings } else { Outcome::Success })
+}
+
+/// The output items of a clean run (see the module docs).
+fn rendered_items(
+    checked: &super::Checked,
+    items: Vec<Node>,
+    results: &mut Vec<Node>,
+) -> Result<Vec<Node>, Failure> {
+    let model = &checked.analysis.model;
+    // Objects the secrets mode generated come from another (synthetic) source.
+    let object_of_item: HashMap<usize, usize> = model
+        .objects
+        .iter()
+        .enumerate()
+        .filter(|(_, object)| object.provenance.file == FileId(0))
+        .map(|(o, object)| (object.provenance.index, o))
+        .collect();
+    let mut rendered_object: HashMap<usize, &str> = HashMap::new();
+    let mut generated = Vec::new();
+    for planned in &checked.plan.objects {
+        // Objects the secrets mode made joined the model from another source: to kpt they
+        // are generated like the settings ConfigMaps.
+        match planned.input.filter(|&o| model.objects[o].provenance.file == FileId(0)) {
+            Some(o) => {
+                rendered_object.insert(o, &planned.yaml);
+            }
+            None => generated.push(planned),
+        }
+    }
+    let mut out: Vec<Node> = items.clone();
+    for (k, item) in items.iter().enumerate() {
+        let Some(&o) = object_of_item.get(&k) else { continue };
+        let owned = match &model.objects[o].body {
+            Body::Workload(w) => !w.uses.is_empty(),
+            Body::KubeDirectorCluster(_) => true,
+            _ => false,
+        };
+        if owned && let Some(yaml) = rendered_object.get(&o) {
+            let mut node = parse_rendered(yaml)?;
+            keep_tracking(item, &mut node);
+            out[k] = node;
+        }
+    }
+    // Earlier output held in the package is replaced where it stands.
+    let by_identity: HashMap<_, usize> =
+        items.iter().enumerate().map(|(k, item)| (identity(item), k)).collect();
+    let mut added = Vec::new();
+    for planned in generated {
+        let mut node = parse_rendered(&planned.yaml)?;
+        match by_identity.get(&identity(&node)) {
+            Some(&k) => {
+                keep_tracking(&items[k], &mut node);
+                out[k] = node;
+            }
+            None => {
+                if let Some(annotations) =
+                    node.map_at("metadata").and_then(|m| m.map_at("annotations"))
+                {
+                    for name in PATH_ANNOTATIONS {
+                        annotations.set(name, Node::string(planned.path.clone()));
+                    }
+                }
+                added.push(node);
+            }
+        }
+    }
+    let configmeta = checked.plan.extra_files.len();
+    if configmeta > 0 {
+        results.push(Node::map_of([
+            (
+                "message",
+                Node::string(format!(
+                    "{configmeta} KubeDirector configmeta file{} not written: they are not Kubernetes objects; `kubectl connections render --out DIR` writes them",
+                    if configmeta == 1 { " is" } else { "s are" }
+                )),
+            ),
+            ("severity", Node::string("info")),
+        ]));
+    }
+    out.extend(added);
+    Ok(out)
+}
