@@ -602,6 +602,8 @@ pub enum OutputFormat {
     Json,
     /// GitHub Actions workflow annotations.
     Github,
+    /// A SARIF 2.1.0 log, for code scanning (`github/codeql-action/upload-sarif`).
+    Sarif,
 }
 
 /// Severity thresholds.

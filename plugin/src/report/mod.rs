@@ -1,4 +1,4 @@
-//! Turning findings into text: human (miette), JSON and GitHub annotations.
+//! Turning findings into text: human (miette), JSON, GitHub annotations and SARIF.
 //!
 //! Every format shows the same findings in the same order (file, position, check). Paths are
 //! relative to the repository in JSON (the contract) and joined to the path the user gave in
@@ -7,6 +7,7 @@
 mod github;
 mod human;
 mod json;
+mod sarif;
 
 use crate::cli::OutputFormat;
 use crate::settings::Reporting;
@@ -73,5 +74,6 @@ pub fn write(
         OutputFormat::Human => human::write(ctx, settings.color, diagnostics, &summary, out),
         OutputFormat::Json => json::write(ctx, diagnostics, &summary, out),
         OutputFormat::Github => github::write(ctx, diagnostics, out),
+        OutputFormat::Sarif => sarif::write(ctx, diagnostics, out),
     }
 }

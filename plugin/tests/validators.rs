@@ -1,0 +1,129 @@
+//! Our output through third-party validators (tests/validators/requirements.txt, installed by
+//! .ci/run): SARIF logs against the OASIS SARIF 2.1.0 JSON schema, and rendered manifests
+//! through `kubernetes-validate --strict` (the Kubernetes OpenAPI schemas, unknown fields
+//! rejected). Each validator is first shown to reject a broken input, so that a pass means
+//! something.
+
+mod common;
+
+use common::{run_in, text, workspace, write};
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn python(args: &[&str]) -> Output {
+    Command::new("python3").args(args).output().expect("python3 runs")
+}
+
+fn validate_sarif(log: &Path) -> Output {
+    let script = workspace().join("tests/validators/validate_sarif.py");
+    python(&[script.to_str().unwrap(), log.to_str().unwrap()])
+}
+
+fn kubernetes_validate(files: &[std::path::PathBuf]) -> Output {
+    let mut command = Command::new("kubernetes-validate");
+    command.args(["--strict", "--no-warn", "-k", "1.32.0"]).args(files);
+    command.output().expect(
+        "kubernetes-validate must be installed: pip install -r tests/validators/requirements.txt",
+    )
+}
+
+/// Every file of `dir` named `*.yaml` but the kustomization.
+fn manifests(dir: &Path) -> Vec<std::path::PathBuf> {
+    common::snapshot(dir)
+        .into_iter()
+        .map(|(path, _)| dir.join(path))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "kustomization.yaml"))
+        .collect()
+}
+
+#[test]
+fn sarif_logs_are_valid_sarif_2_1_0_and_hold_every_finding() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The schema check can fail: a result without a message is rejected.
+    let broken = tmp.path().join("broken.sarif");
+    std::fs::write(
+        &broken,
+        r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x"}},"results":[{"ruleId":"a"}]}]}"#,
+    )
+    .unwrap();
+    let out = validate_sarif(&broken);
+    assert_eq!(out.status.code(), Some(1), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(text(&out.stdout).contains("'message' is a required property"));
+
+    let cases =
+        ["dangling-secret-ref", "invalid-binding-entry", "duplicate-key", "invalid-kubeconfig"];
+    for case in cases {
+        let input = workspace().join("fixtures/checks").join(case).join("input");
+        let sarif = run_in(&input, &["validate", ".", "--output-format", "sarif"]);
+        let json = run_in(&input, &["validate", ".", "--output-format", "json"]);
+        assert_eq!(sarif.status.code(), json.status.code(), "{case}");
+        let log = tmp.path().join(format!("{case}.sarif"));
+        std::fs::write(&log, &sarif.stdout).unwrap();
+        let out = validate_sarif(&log);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{case}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+
+        // The same findings as the JSON report, at the same places.
+        let sarif: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        let results = sarif["runs"][0]["results"].as_array().unwrap();
+        let findings = json["diagnostics"].as_array().unwrap();
+        assert!(!results.is_empty(), "{case}: no findings to compare");
+        assert_eq!(results.len(), findings.len(), "{case}");
+        let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+        for (result, finding) in results.iter().zip(findings) {
+            assert_eq!(result["ruleId"], finding["check"], "{case}");
+            let rule = &rules[result["ruleIndex"].as_u64().unwrap() as usize];
+            assert_eq!(rule["id"], result["ruleId"], "{case}: ruleIndex");
+            let location = &result["locations"][0]["physicalLocation"];
+            assert_eq!(location["artifactLocation"]["uri"], finding["file"], "{case}");
+            assert_eq!(location["region"]["startLine"], finding["line"], "{case}");
+            assert!(
+                result["message"]["text"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(finding["message"].as_str().unwrap()),
+                "{case}"
+            );
+        }
+    }
+}
+
+#[test]
+fn rendered_manifests_pass_kubernetes_validate_strict() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The validator can fail: a Deployment with a string replica count is rejected.
+    write(
+        tmp.path(),
+        "bad/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicas: two\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec: {containers: [{name: c, image: i}]}\n",
+    );
+    let out = kubernetes_validate(&[tmp.path().join("bad/deployment.yaml")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+
+    let mut sources: Vec<(String, std::path::PathBuf)> =
+        vec![("example".into(), workspace().join("examples/gitops-repo"))];
+    for case in ["service-binding", "polyaxon-projection", "connection-type", "passthrough"] {
+        sources.push((case.into(), workspace().join("fixtures/render").join(case).join("input")));
+    }
+    let mut passed = 0;
+    for (name, input) in sources {
+        let out_dir = tmp.path().join(&name);
+        let out = run_in(&input, &["render", ".", "--out", out_dir.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
+        let out = kubernetes_validate(&manifests(&out_dir));
+        let report = text(&out.stdout) + &text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{name}: {report}");
+        passed +=
+            report.lines().filter(|l| l.starts_with("INFO") && l.contains(" passed ")).count();
+    }
+    // Kinds without a schema there (custom resources) are only warned about: make sure
+    // the core objects, which are most of the output, were really checked.
+    assert!(passed >= 20, "only {passed} objects were validated");
+}
