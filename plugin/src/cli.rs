@@ -127,6 +127,22 @@ Examples:
     /// Print the CustomResourceDefinitions of Connection and ConnectionType.
     #[command(after_help = "Install them with: kubectl connections crd | kubectl apply -f -")]
     Crd(CrdArgs),
+    /// Run as an Argo CD config management plugin (the sidecar's generate command).
+    #[command(after_help = "\
+Renders the working folder (Argo CD runs the command in the application's source path) as
+`render . --stdout --fail-if-empty` would, with settings from the Application: plugin
+parameters (PARAM_<NAME>) first, then plugin env (ARGOCD_ENV_<NAME>):
+  SECRETS            reference (default), external-secret, sealed (plaintext is refused)
+  SECRET_STORE       the store of --secrets external-secret
+  SECRET_STORE_KIND  SecretStore (default) or ClusterSecretStore
+  CERT               the sealing certificate (a path in the source or the sidecar)
+  SCOPE              strict (default), namespace-wide, cluster-wide
+  NAMESPACE          namespace of objects that name none (default: ARGOCD_APP_NAMESPACE)
+  STRICT_SECRETS     true: committed plaintext Secrets are errors
+Anything else it is given is an error. On any error nothing is printed on stdout and the exit
+code is non-zero: Argo CD then keeps the last good manifests instead of pruning.
+examples/argocd holds the plugin.yaml, the repo-server sidecar patch and an Application.")]
+    Argocd(ArgocdArgs),
     /// Run as a KRM function (kpt, kustomize): a ResourceList on stdin, one on stdout.
     #[command(after_help = "\
 Reads a config.kubernetes.io/v1 ResourceList on standard input and writes one on standard
@@ -523,9 +539,21 @@ pub struct RenderArgs {
     /// Print every object as one multi-document YAML stream instead.
     #[arg(long, help_heading = "Output")]
     pub stdout: bool,
+    /// Exit 1 and write nothing when the render yields no object: an empty stream makes Argo
+    /// CD, with auto-prune, delete every resource of the application.
+    #[arg(long, help_heading = "Output")]
+    pub fail_if_empty: bool,
     #[command(flatten)]
     /// Findings.
     pub report: ReportArgs,
+}
+
+/// `argocd`.
+#[derive(Debug, Args)]
+pub struct ArgocdArgs {
+    /// `generate`: render the application's source folder (the working folder) to stdout.
+    #[arg(value_parser = ["generate"])]
+    pub action: String,
 }
 
 /// `diff`.

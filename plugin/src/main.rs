@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(args),
         Command::Diff(args) => commands::diff::run(args),
         Command::Fn(args) => commands::krm::run(args),
+        Command::Argocd(_) => commands::argocd::generate(),
         Command::Crd(_) => {
             commands::print_stdout(&connections_core::crd::crds_yaml()).map(|_| Outcome::Success)
         }

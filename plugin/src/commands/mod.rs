@@ -1,5 +1,6 @@
 //! The subcommands, and the pipeline they share: load, lower, check.
 
+pub mod argocd;
 pub mod check;
 pub mod diff;
 pub mod explain;

@@ -77,6 +77,11 @@ fn stdout_file() -> Option<PathBuf> {
 /// twice, never into a file in a Git work tree and never under Argo CD (which caches
 /// generated manifests unencrypted).
 fn refuse_unsafe_plaintext(args: &RenderArgs) -> Result<(), Failure> {
+    if std::env::var_os(ARGOCD_APP_NAME).is_some() {
+        return Err(Failure(format!(
+            "--secrets plaintext is refused under Argo CD ({ARGOCD_APP_NAME} is set): Argo CD caches generated manifests unencrypted. Use --secrets sealed or --secrets external-secret"
+        )));
+    }
     if args.out.is_some() {
         return Err(Failure(
             "--secrets plaintext writes to standard output only (--stdout): an output folder is what gets committed and applied. Use --secrets sealed or --secrets external-secret with --out".into(),
@@ -86,11 +91,6 @@ fn refuse_unsafe_plaintext(args: &RenderArgs) -> Result<(), Failure> {
         return Err(Failure(
             "--secrets plaintext puts readable secret values into the output; confirm with --allow-plaintext, and keep the output out of Git and logs".into(),
         ));
-    }
-    if std::env::var_os(ARGOCD_APP_NAME).is_some() {
-        return Err(Failure(format!(
-            "--secrets plaintext is refused under Argo CD ({ARGOCD_APP_NAME} is set): Argo CD caches generated manifests unencrypted. Use --secrets sealed or --secrets external-secret"
-        )));
     }
     if let Some(file) = stdout_file()
         && let Some(tree) = git_work_tree(&file)
@@ -140,6 +140,13 @@ pub fn run(args: &RenderArgs) -> Result<Outcome, Failure> {
     }
     crate::timings::phase("report");
     let plan = &checked.plan;
+    if args.fail_if_empty && plan.objects.is_empty() {
+        print_stderr(&format!(
+            "error: {} renders no object; nothing was written (--fail-if-empty: an empty stream would make Argo CD prune every resource of the application)\n",
+            args.input.path.display()
+        ));
+        return Ok(Outcome::Findings);
+    }
     match &args.out {
         Some(out) => {
             let files = plan.files();
