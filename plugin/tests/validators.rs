@@ -127,3 +127,29 @@ fn rendered_manifests_pass_kubernetes_validate_strict() {
     // the core objects, which are most of the output, were really checked.
     assert!(passed >= 20, "only {passed} objects were validated");
 }
+
+#[test]
+fn the_flux_example_syncs_only_rendered_output() {
+    let yaml = std::fs::read_to_string(workspace().join("examples/flux/sync.yaml")).unwrap();
+    let mut sources = connections_core::source::SourceMap::new();
+    let (documents, problems) = connections_loader::load_text(&mut sources, "sync.yaml", &yaml);
+    assert!(problems.is_empty(), "{problems:?}");
+    let find = |kind: &str| {
+        documents
+            .iter()
+            .map(|d| &d.root)
+            .find(|d| d.get("kind").and_then(connections_core::syntax::Node::as_str) == Some(kind))
+            .unwrap_or_else(|| panic!("no {kind}"))
+    };
+    let text_at = |node: &connections_core::syntax::Node, path: &[&str]| {
+        node.path(path).and_then(connections_core::syntax::Node::as_str).unwrap().to_string()
+    };
+    let kustomization = find("Kustomization");
+    assert!(text_at(kustomization, &["spec", "path"]).starts_with("./rendered/"));
+    let repository = find("GitRepository");
+    assert_eq!(
+        text_at(kustomization, &["spec", "sourceRef", "name"]),
+        text_at(repository, &["metadata", "name"])
+    );
+    assert!(text_at(repository, &["spec", "ignore"]).contains("!/rendered/"));
+}

@@ -321,6 +321,12 @@ checks! {
         example: "kind: Secret\nmetadata: {name: pg-cred}\nstringData:\n  port: \"99999\"   # projected into a binding\n",
         fix: "Correct the value at the position shown. A trailing line break is allowed; quote YAML values, keep PEM blocks whole (`-----BEGIN CERTIFICATE-----` to `-----END CERTIFICATE-----`), and percent-encode characters a URI does not allow.",
     }
+    SubstitutionMarker = "substitution-marker", Info, {
+        summary: "A setting that goes into a generated ConfigMap holds `${`, which Flux's post-build substitution would replace; the generated ConfigMap is annotated so that Flux leaves it alone.",
+        why: "Flux substitutes `${var}` in everything a Kustomization builds, and from kustomize-controller v1.9 strict substitution fails the whole reconciliation on a variable it does not know. A password template, a shell snippet or a URL pattern in a connection's settings would be rewritten or stop the sync. The generated ConfigMap carries `kustomize.toolkit.fluxcd.io/substitute: disabled`, Flux's per-object opt-out, so the value arrives as written.",
+        example: "kind: Connection\nspec:\n  schema:\n    pathTemplate: /data/${DATE}\n",
+        fix: "Nothing to do if the value is meant literally. To have Flux substitute it, write the value in an object of your own instead of the Connection's settings.",
+    }
 }
 
 impl Check {

@@ -13,6 +13,11 @@ pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "kubectl-c
 pub const GENERATED_FROM: &str = "connections.dev/generated-from";
 /// Annotation with the hash of a generated ConfigMap's data.
 pub const CONTENT_HASH: &str = "connections.dev/content-hash";
+/// Flux's per-object opt-out of post-build substitution, with its value.
+pub const FLUX_SUBSTITUTE_DISABLED: (&str, &str) =
+    ("kustomize.toolkit.fluxcd.io/substitute", "disabled");
+/// What Flux's post-build substitution replaces (`${var}`).
+pub const SUBSTITUTION_MARKER: &str = "${";
 
 /// The name of the ConfigMap generated for connection `name`.
 pub fn settings_configmap_name(name: &str) -> String {
@@ -118,13 +123,18 @@ pub fn settings_configmap_node(object: &Object, cm: &SettingsConfigMap) -> Node 
         ("name", Node::string(cm.name.clone())),
         ("namespace", Node::string(object.namespace_str())),
         ("labels", Node::map_of([(MANAGED_BY.0, Node::string(MANAGED_BY.1))])),
-        (
-            "annotations",
-            Node::map_of([
+        ("annotations", {
+            let mut annotations = vec![
                 (CONTENT_HASH, Node::string(cm.hash.clone())),
                 (GENERATED_FROM, Node::string(format!("Connection/{}", object.name.value))),
-            ]),
-        ),
+            ];
+            // Flux would rewrite (or, in strict mode, refuse) a `${` in the data.
+            if cm.data.values().any(|v| v.contains(SUBSTITUTION_MARKER)) {
+                annotations
+                    .push((FLUX_SUBSTITUTE_DISABLED.0, Node::string(FLUX_SUBSTITUTE_DISABLED.1)));
+            }
+            Node::map_of(annotations)
+        }),
     ]);
     Node::map_of([
         ("apiVersion", Node::string("v1")),

@@ -110,6 +110,7 @@ pub(super) fn connection_checks(
     }
     if connection.flavour == Flavour::Ours {
         schema_checks(connection, "spec", out);
+        substitution_markers(object, connection, out);
         generated_key_conflicts(object.name.value.as_str(), connection, out);
         let generated = crate::render::generate::settings_configmap_name(&object.name.value);
         if let Err(reason) = crate::rules::dns1123_subdomain(&generated) {
@@ -474,6 +475,49 @@ const HTTP_TYPES: &[&str] = &[
 
 /// Checks on the `schema` of a connection of a well-known type: Polyaxon's strict schemas for
 /// its kinds, then ports, URLs and required hosts.
+/// Settings the generated ConfigMap carries that hold `${` (see
+/// [`Check::SubstitutionMarker`]).
+fn substitution_markers(
+    object: &crate::model::Object,
+    connection: &ConnectionModel,
+    out: &mut Vec<Diagnostic>,
+) {
+    use crate::render::generate::{FLUX_SUBSTITUTE_DISABLED, SUBSTITUTION_MARKER};
+    let generated = crate::render::generate::settings_configmap_name(&object.name.value);
+    let marked = |node: &crate::syntax::Node| {
+        node.as_scalar().is_some_and(|s| s.text.contains(SUBSTITUTION_MARKER))
+    };
+    let schema = connection
+        .schema
+        .iter()
+        .filter(|(_, value)| marked(value))
+        .map(|(key, value)| (key.value.as_str(), value.span, join("spec.schema", &key.value)));
+    let inline = connection.credentials.iter().filter_map(|credential| match &credential.value {
+        Some(crate::model::CredentialValue::Inline(value))
+            if value.value.contains(SUBSTITUTION_MARKER)
+                && !is_sensitive_name(&credential.name.value) =>
+        {
+            Some((credential.name.value.as_str(), value.span, credential.path.clone()))
+        }
+        _ => None,
+    });
+    for (name, span, path) in schema.chain(inline) {
+        out.push(
+            Diagnostic::new(
+                Check::SubstitutionMarker,
+                span,
+                format!("setting `{name}` holds `${{`, which Flux's post-build substitution would replace in the generated ConfigMap `{generated}`"),
+            )
+            .path(path)
+            .label("`${` kept as written")
+            .help(format!(
+                "the generated ConfigMap is annotated `{}: {}`, so Flux leaves it alone",
+                FLUX_SUBSTITUTE_DISABLED.0, FLUX_SUBSTITUTE_DISABLED.1
+            )),
+        );
+    }
+}
+
 pub(super) fn schema_checks(connection: &ConnectionModel, path: &str, out: &mut Vec<Diagnostic>) {
     let Some(type_name) = &connection.type_name else { return };
     let kind = type_name.value.as_str();
