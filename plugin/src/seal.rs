@@ -9,8 +9,6 @@
 use base64::Engine as _;
 use connections_core::render::sealed::Sealer;
 use rand_core::{OsRng, RngCore as _};
-use rsa::pkcs1::DecodeRsaPublicKey as _;
-use rsa::pkcs8::DecodePublicKey as _;
 use rsa::traits::PublicKeyParts as _;
 use rsa::{Oaep, RsaPublicKey};
 
@@ -38,14 +36,14 @@ impl CertSealer {
                 .subject_public_key_info
                 .to_der()
                 .map_err(|e| format!("the certificate's public key cannot be read ({e})"))?;
-            RsaPublicKey::from_public_key_der(&spki)
-                .map_err(|e| format!("the certificate does not hold an RSA public key ({e})"))?
+            key_from_spki(&spki)
+                .map_err(|e| format!("the certificate does not hold a usable RSA key ({e})"))?
         } else if let Some(block) = pem_block(text, "PUBLIC KEY") {
-            RsaPublicKey::from_public_key_pem(block)
-                .map_err(|e| format!("not a readable RSA public key ({e})"))?
+            key_from_spki(&pem_body(block)?)
+                .map_err(|e| format!("not a usable RSA public key ({e})"))?
         } else if let Some(block) = pem_block(text, "RSA PUBLIC KEY") {
-            RsaPublicKey::from_pkcs1_pem(block)
-                .map_err(|e| format!("not a readable RSA public key ({e})"))?
+            key_from_pkcs1(&pem_body(block)?)
+                .map_err(|e| format!("not a usable RSA public key ({e})"))?
         } else {
             return Err("no PEM certificate or public key in it (`kubeseal --fetch-cert` prints the controller's certificate)".into());
         };
@@ -55,13 +53,51 @@ impl CertSealer {
                 "its RSA key has {bits} bits; at least {MIN_KEY_BITS} are needed (the controller makes 4096-bit keys)"
             ));
         }
-        if bits > MAX_KEY_BITS {
-            return Err(format!(
-                "its RSA key has {bits} bits; at most {MAX_KEY_BITS} are accepted (the controller makes 4096-bit keys)"
-            ));
-        }
         Ok(CertSealer { key })
     }
+}
+
+/// The DER bytes of a PEM block (between its markers).
+fn pem_body(block: &str) -> Result<Vec<u8>, String> {
+    let body: String = block
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .flat_map(|line| line.chars().filter(|c| !c.is_whitespace()))
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .map_err(|e| format!("the PEM block is not base64: {e}"))
+}
+
+/// An RSA key from a SubjectPublicKeyInfo. The `rsa` crate's own decoders stop at 4096 bits,
+/// but a controller may be started with a larger `--key-size`: the key is built from its
+/// modulus and exponent with the bound of this tool.
+fn key_from_spki(der: &[u8]) -> Result<RsaPublicKey, String> {
+    use rsa::pkcs8::der::Decode as _;
+    const RSA_ENCRYPTION: rsa::pkcs8::ObjectIdentifier =
+        rsa::pkcs8::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+    let spki = rsa::pkcs8::SubjectPublicKeyInfoRef::from_der(der).map_err(|e| e.to_string())?;
+    if spki.algorithm.oid != RSA_ENCRYPTION {
+        return Err(format!("the key's algorithm is {}, not RSA", spki.algorithm.oid));
+    }
+    let key =
+        spki.subject_public_key.as_bytes().ok_or("the key's bit string is not whole bytes")?;
+    key_from_pkcs1(key)
+}
+
+/// An RSA key from a PKCS#1 RSAPublicKey (modulus and public exponent).
+fn key_from_pkcs1(der: &[u8]) -> Result<RsaPublicKey, String> {
+    use rsa::pkcs1::der::Decode as _;
+    let key = rsa::pkcs1::RsaPublicKey::from_der(der).map_err(|e| e.to_string())?;
+    let n = rsa::BigUint::from_bytes_be(key.modulus.as_bytes());
+    let e = rsa::BigUint::from_bytes_be(key.public_exponent.as_bytes());
+    let bits = n.bits();
+    if bits > MAX_KEY_BITS {
+        return Err(format!(
+            "its RSA key has {bits} bits; at most {MAX_KEY_BITS} are accepted (the controller makes 4096-bit keys)"
+        ));
+    }
+    RsaPublicKey::new_with_max_size(n, e, MAX_KEY_BITS).map_err(|e| e.to_string())
 }
 
 /// The first PEM block with this label, markers included.
@@ -125,5 +161,17 @@ SusDHrmgccbkri1bXjcq1qiJr1WBOG5bd1uzVViT9x941ATiJtxuE/g7MabiFr89
 ";
         let err = CertSealer::from_pem(small).unwrap_err();
         assert!(err.contains("1024 bits; at least 2048"), "{err}");
+    }
+
+    #[test]
+    fn keys_larger_than_4096_bits_seal_too() {
+        let pem = include_str!("../tests/data/sealed/public-key-8192.pem");
+        let sealer = CertSealer::from_pem(pem).unwrap();
+        let sealed = base64::engine::general_purpose::STANDARD
+            .decode(sealer.seal(b"ns/name", b"value"))
+            .unwrap();
+        // The 2-byte prefix holds the length of the RSA block: 8192 bits.
+        assert_eq!(u16::from_be_bytes([sealed[0], sealed[1]]), 1024);
+        assert_eq!(sealed.len(), 2 + 1024 + 5 + 16);
     }
 }

@@ -282,3 +282,47 @@ fn kubectl_kustomize_runs_the_legacy_plugin_and_skips_a_krm_exec_function_silent
     assert!(!text(&out.stdout).contains("orders-db-connection"));
     assert!(!text(&out.stdout).contains("ORDERS_DB_HOST"));
 }
+
+#[test]
+fn a_list_item_holding_a_workload_to_patch_is_an_error_not_a_loss() {
+    let list = "apiVersion: config.kubernetes.io/v1
+kind: ResourceList
+items:
+- apiVersion: connections.dev/v1alpha1
+  kind: Connection
+  metadata: {name: cache, namespace: apps}
+  spec: {type: redis, schema: {host: redis.apps.svc}}
+- apiVersion: v1
+  kind: List
+  metadata:
+    annotations: {config.kubernetes.io/path: bundle.yaml}
+  items:
+  - apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: keep-me, namespace: apps}
+  - apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: api
+      namespace: apps
+      annotations: {connections.dev/use: cache}
+    spec:
+      selector: {matchLabels: {app: api}}
+      template:
+        metadata: {labels: {app: api}}
+        spec: {containers: [{name: api, image: api:1}]}
+";
+    let out = run_fn(list.as_bytes());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let output = parse(&text(&out.stdout)).remove(0);
+    let all = connections_core::render::emit::node_to_json(&output).to_string();
+    assert!(all.contains("keep-me"), "the List's other member was dropped: {all}");
+    assert!(!all.contains("CACHE_HOST"), "a member was patched: {all}");
+    let results = output.get("results").and_then(Node::as_seq).unwrap();
+    let list_result = results
+        .iter()
+        .find(|r| str_at(r, &["message"]).is_some_and(|m| m.contains("is a List")))
+        .expect("a result for the List");
+    assert_eq!(str_at(list_result, &["severity"]), Some("error"));
+    assert_eq!(str_at(list_result, &["file", "path"]), Some("bundle.yaml"));
+}

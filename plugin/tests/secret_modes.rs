@@ -75,6 +75,7 @@ const VALUES_PASSWORD: &str = "p@ss:w/rd canary-values-6f1d";
 const VALUES_USER: &str = "app user canary-user-02ab";
 const REPO_TOKEN: &str = "canary-repo-token-91c3";
 const LOFT_TOKEN: &str = "canary-loft-token-5e77";
+const KD_KEY: &str = "canary-kd-key-0c4a";
 
 /// A repository with a Connection whose Secret it does not declare, a committed plaintext
 /// Secret, and a Loft ClusterConnect holding a kubeconfig token.
@@ -91,6 +92,7 @@ spec:
   secret: {name: orders-db, items: [username, password]}
 ",
     );
+    // As `kubectl apply` leaves it: the last-applied annotation holds the values again.
     write(
         root,
         "legacy.yaml",
@@ -101,9 +103,40 @@ metadata:
   name: legacy
   namespace: data
   labels: {{team: payments}}
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: |
+      {{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"stringData\":{{\"token\":\"{REPO_TOKEN}\"}}}}
 type: Opaque
+data:
+  unset: null
 stringData:
   token: {REPO_TOKEN}
+"
+        ),
+    );
+    // A KubeDirector cluster connected to a committed Secret: its configmeta file carries
+    // the Secret's values, unless they are sealed.
+    write(
+        root,
+        "notebook.yaml",
+        &format!(
+            "apiVersion: kubedirector.hpe.com/v1beta1
+kind: KubeDirectorCluster
+metadata: {{name: notebook, namespace: ml}}
+spec:
+  app: jupyter-notebook
+  connections: {{secrets: [git-ssh]}}
+  roles:
+  - {{id: controller, members: 1}}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: git-ssh
+  namespace: ml
+  labels: {{kubedirector.hpe.com/secretType: source-control}}
+stringData:
+  key: {KD_KEY}
 "
         ),
     );
@@ -187,6 +220,7 @@ fn sealed_output_decrypts_to_the_supplied_and_committed_values() {
         "data/sealedsecret-orders-db.yaml",
         "data/sealedsecret-legacy.yaml",
         "loft/sealedsecret-prod-eu-kubeconfig.yaml",
+        "ml/sealedsecret-git-ssh.yaml",
     ] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }
@@ -227,7 +261,10 @@ fn sealed_output_decrypts_to_the_supplied_and_committed_values() {
 
     // The committed plaintext Secret is sealed with its metadata kept in the template.
     let legacy = read("data/sealedsecret-legacy.yaml");
-    assert_eq!(unseal_all(&legacy, "data/legacy"), vec![("token".into(), Ok(REPO_TOKEN.into()))]);
+    assert_eq!(
+        unseal_all(&legacy, "data/legacy"),
+        vec![("token".into(), Ok(REPO_TOKEN.into())), ("unset".into(), Ok(String::new()))]
+    );
     assert_eq!(
         str_at(&legacy, &["spec", "template", "metadata", "labels", "team"]),
         Some("payments")
@@ -240,7 +277,16 @@ fn sealed_output_decrypts_to_the_supplied_and_committed_values() {
 
     let kustomize = kubectl_kustomize(&tmp.path().join("out"));
     assert!(kustomize.status.success(), "{}", text(&kustomize.stderr));
-    assert_eq!(text(&kustomize.stdout).matches("kind: SealedSecret").count(), 3);
+    assert_eq!(text(&kustomize.stdout).matches("kind: SealedSecret").count(), 4);
+    // The last-applied copy of the committed Secret stays behind, and configmeta holds no
+    // value of a sealed Secret.
+    let legacy_yaml = String::from_utf8(
+        files.iter().find(|(p, _)| p == "data/sealedsecret-legacy.yaml").unwrap().1.clone(),
+    )
+    .unwrap();
+    assert!(!legacy_yaml.contains("last-applied"), "{legacy_yaml}");
+    let configmeta = files.iter().find(|(p, _)| p.starts_with("configmeta/")).expect("configmeta");
+    assert!(String::from_utf8_lossy(&configmeta.1).contains("\"data\":null"));
 }
 
 #[test]
@@ -266,7 +312,7 @@ fn wider_scopes_seal_with_their_label_and_say_so() {
             .into_iter()
             .filter(|d| str_at(d, &["kind"]) == Some("SealedSecret"))
             .collect();
-        assert_eq!(sealed.len(), 3, "{stream}");
+        assert_eq!(sealed.len(), 4, "{stream}");
         for secret in &sealed {
             assert_eq!(str_at(secret, &["metadata", "annotations", annotation]), Some("true"));
             let namespace = str_at(secret, &["metadata", "namespace"]).unwrap();
@@ -437,7 +483,7 @@ fn no_secret_value_escapes_in_any_mode() {
     let cert = key_file("cert.pem");
     let cert = cert.to_str().unwrap();
     let supplied = [VALUES_PASSWORD, VALUES_USER];
-    let committed = [REPO_TOKEN, LOFT_TOKEN, "canary-old-token-33d0"];
+    let committed = [REPO_TOKEN, LOFT_TOKEN, KD_KEY, "canary-old-token-33d0"];
     let modes: [(&str, &[&str]); 4] = [
         ("reference", &[]),
         ("external-secret", &["--secret-store", "vault"]),

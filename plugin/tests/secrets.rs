@@ -437,3 +437,26 @@ fn remote_key_annotation_applies_to_the_connections_own_secret_and_taken_names_a
     let taken = found.iter().find(|f| f.0 == "duplicate-object").unwrap();
     assert_eq!((taken.2.as_str(), taken.3), ("connections.yaml", 7), "{taken:?}");
 }
+
+#[test]
+fn snippets_never_show_a_last_applied_copy_or_an_unparsed_secret() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The finding is at `stringData`, right under the annotation holding the values again.
+    write(
+        tmp.path(),
+        "applied/secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{\"stringData\":{\"password\":\"canary-applied-5f\"}}'\nstringData:\n  password: canary-applied-5f\n",
+    );
+    // A Secret that does not parse is never lowered: its lines stay hidden.
+    write(
+        tmp.path(),
+        "broken/secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  password: canary-broken-6a\n  user: [oops\n",
+    );
+    for (dir, canary) in [("applied", "canary-applied-5f"), ("broken", "canary-broken-6a")] {
+        let out = run_in(&tmp.path().join(dir), &["validate", "."]);
+        let shown = String::from_utf8_lossy(&out.stdout);
+        assert!(shown.contains(".yaml"), "{dir}: {shown}");
+        assert!(!shown.contains(canary), "{dir}: {shown}");
+    }
+}

@@ -301,7 +301,32 @@ fn render() -> Result<Outcome, Failure> {
     };
     let mut results: Vec<Node> = diagnostics.iter().map(|d| result(d, item_at(d))).collect();
 
-    let failed = has_errors(diagnostics);
+    let lists = owned_in_lists(&checked);
+    for &k in &lists {
+        results.push(Node::map_of([
+            (
+                "message",
+                Node::string(
+                    "this item is a List holding a workload that uses connections (or a KubeDirector cluster): the function patches one object per item, and patching a member would drop the others; write the List's members as separate items",
+                ),
+            ),
+            ("severity", Node::string("error")),
+            ("file", {
+                let item = &items[k];
+                let mut file = vec![(
+                    "path",
+                    Node::string(annotation(item, &PATH_ANNOTATIONS).unwrap_or_default()),
+                )];
+                if let Some(index) =
+                    annotation(item, &INDEX_ANNOTATIONS).and_then(|i| i.parse().ok())
+                {
+                    file.push(("index", Node::int(index)));
+                }
+                Node::map_of(file)
+            }),
+        ]));
+    }
+    let failed = has_errors(diagnostics) || !lists.is_empty();
     let out_items = if failed { items } else { rendered_items(&checked, items, &mut results)? };
     let mut fields = vec![
         (
@@ -323,6 +348,32 @@ fn render() -> Result<Outcome, Failure> {
     Ok(if failed { Outcome::Findings } else { Outcome::Success })
 }
 
+/// Whether object `o` is one the function patches.
+fn owned(model: &connections_core::model::Model, o: usize) -> bool {
+    match &model.objects[o].body {
+        Body::Workload(w) => !w.uses.is_empty(),
+        Body::KubeDirectorCluster(_) => true,
+        _ => false,
+    }
+}
+
+/// Items that hold several objects (a `kind: List`), one of which the function would patch.
+fn owned_in_lists(checked: &super::Checked) -> Vec<usize> {
+    let model = &checked.analysis.model;
+    let mut count: HashMap<usize, (usize, bool)> = HashMap::new();
+    for (o, object) in model.objects.iter().enumerate() {
+        if object.provenance.file == FileId(0) {
+            let entry = count.entry(object.provenance.index).or_default();
+            entry.0 += 1;
+            entry.1 |= owned(model, o);
+        }
+    }
+    let mut lists: Vec<usize> =
+        count.into_iter().filter(|(_, (n, any))| *n > 1 && *any).map(|(k, _)| k).collect();
+    lists.sort_unstable();
+    lists
+}
+
 /// The output items of a clean run (see the module docs).
 fn rendered_items(
     checked: &super::Checked,
@@ -330,14 +381,14 @@ fn rendered_items(
     results: &mut Vec<Node>,
 ) -> Result<Vec<Node>, Failure> {
     let model = &checked.analysis.model;
-    // Objects the secrets mode generated come from another (synthetic) source.
-    let object_of_item: HashMap<usize, usize> = model
-        .objects
-        .iter()
-        .enumerate()
-        .filter(|(_, object)| object.provenance.file == FileId(0))
-        .map(|(o, object)| (object.provenance.index, o))
-        .collect();
+    // Objects the secrets mode generated come from another (synthetic) source. An item may
+    // hold several objects (a `kind: List`).
+    let mut objects_of_item: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (o, object) in model.objects.iter().enumerate() {
+        if object.provenance.file == FileId(0) {
+            objects_of_item.entry(object.provenance.index).or_default().push(o);
+        }
+    }
     let mut rendered_object: HashMap<usize, &str> = HashMap::new();
     let mut generated = Vec::new();
     for planned in &checked.plan.objects {
@@ -352,13 +403,11 @@ fn rendered_items(
     }
     let mut out: Vec<Node> = items.clone();
     for (k, item) in items.iter().enumerate() {
-        let Some(&o) = object_of_item.get(&k) else { continue };
-        let owned = match &model.objects[o].body {
-            Body::Workload(w) => !w.uses.is_empty(),
-            Body::KubeDirectorCluster(_) => true,
-            _ => false,
-        };
-        if owned && let Some(yaml) = rendered_object.get(&o) {
+        // Lists holding an object to patch were refused (`owned_in_lists`).
+        let Some(&[o]) = objects_of_item.get(&k).map(Vec::as_slice) else { continue };
+        if owned(model, o)
+            && let Some(yaml) = rendered_object.get(&o)
+        {
             let mut node = parse_rendered(yaml)?;
             keep_tracking(item, &mut node);
             out[k] = node;

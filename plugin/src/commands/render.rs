@@ -67,10 +67,24 @@ fn git_work_tree(path: &Path) -> Option<PathBuf> {
     path.ancestors().find(|dir| dir.join(".git").exists()).map(Path::to_path_buf)
 }
 
-/// Where standard output goes when it is a regular file (Linux: `/proc/self/fd/1`).
-fn stdout_file() -> Option<PathBuf> {
-    let target = std::fs::read_link("/proc/self/fd/1").ok()?;
-    std::fs::metadata(&target).ok()?.is_file().then_some(target)
+/// Where standard output goes: `Ok(None)` unless it is a regular file; the file's path (from
+/// `/proc/self/fd/1` on Linux, `F_GETPATH` on macOS); `Err` for a file whose path cannot be
+/// told.
+fn stdout_file() -> Result<Option<PathBuf>, ()> {
+    let stdout = std::io::stdout();
+    let Ok(stat) = rustix::fs::fstat(&stdout) else { return Ok(None) };
+    if rustix::fs::FileType::from_raw_mode(stat.st_mode) != rustix::fs::FileType::RegularFile {
+        return Ok(None);
+    }
+    if let Ok(path) = std::fs::read_link("/proc/self/fd/1") {
+        return Ok(Some(path));
+    }
+    #[cfg(target_vendor = "apple")]
+    if let Ok(path) = rustix::fs::getpath(&stdout) {
+        use std::os::unix::ffi::OsStrExt as _;
+        return Ok(Some(PathBuf::from(std::ffi::OsStr::from_bytes(path.as_bytes()))));
+    }
+    Err(())
 }
 
 /// `--secrets plaintext` writes readable values: only to standard output, only when asked
@@ -92,7 +106,10 @@ fn refuse_unsafe_plaintext(args: &RenderArgs) -> Result<(), Failure> {
             "--secrets plaintext puts readable secret values into the output; confirm with --allow-plaintext, and keep the output out of Git and logs".into(),
         ));
     }
-    if let Some(file) = stdout_file()
+    let file = stdout_file().map_err(|()| {
+        Failure("--secrets plaintext is refused: standard output is a file whose path cannot be told (it might be in a Git work tree). Pipe it to where it is used (kubectl apply -f -) instead".into())
+    })?;
+    if let Some(file) = file
         && let Some(tree) = git_work_tree(&file)
     {
         return Err(Failure(format!(

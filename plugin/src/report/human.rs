@@ -112,6 +112,19 @@ pub fn write(
 const PARALLEL_FROM: usize = 512;
 
 /// Renders each finding of `diagnostics` as a report, in order.
+/// Whether a file's text may hold a Secret (or a SOPS file, or a kubeconfig).
+fn may_hold_secret(text: &str) -> bool {
+    text.lines().any(|line| {
+        let line = line.trim_start();
+        line.starts_with("kind: Secret")
+            || line.starts_with("\"kind\": \"Secret\"")
+            || line.starts_with("stringData:")
+            || line.starts_with("sops:")
+            || line.contains("token:")
+            || line.contains("client-key-data:")
+    })
+}
+
 fn render_all(
     ctx: &Context<'_>,
     handler: &GraphicalReportHandler,
@@ -122,7 +135,11 @@ fn render_all(
     for d in diagnostics {
         let file = ctx.sources.get(d.span.file);
         // Secret values are masked in the source shown (`Context::masked_text`).
-        let source = file.filter(|f| !f.text.is_empty()).map(|f| {
+        // A file that did not parse was never lowered, so the secret values in it are not
+        // known: a Secret's lines are not shown around a syntax error.
+        let unparsed_secret = d.check == connections_core::checks::Check::YamlSyntax
+            && file.is_some_and(|f| may_hold_secret(&f.text));
+        let source = file.filter(|f| !f.text.is_empty() && !unparsed_secret).map(|f| {
             sources
                 .entry(d.span.file.0)
                 .or_insert_with(|| {

@@ -488,6 +488,15 @@ impl Lowerer<'_, '_> {
     }
 
     fn secret(&mut self, root: &Node, name: &Spanned<String>, ns: &str) -> SecretData {
+        // `kubectl apply` keeps a copy of the whole Secret, values included, in an annotation.
+        for annotation in [
+            "kubectl.kubernetes.io/last-applied-configuration",
+            "kubecfg.ksonnet.io/last-applied-configuration",
+        ] {
+            if let Some(copy) = root.path(&["metadata", "annotations", annotation]) {
+                self.mask_scalars(copy);
+            }
+        }
         // Everything read here is a secret value: findings must not echo or show it.
         self.fields.redact = true;
         let secret = self.secret_payload(root, name, ns);

@@ -72,6 +72,12 @@ fn b64_map(map: &BTreeMap<String, String>) -> GoValue {
 
 /// The configmeta file for KubeDirectorCluster `index`: its bytes (no trailing newline).
 pub fn configmeta(model: &Model, index: usize) -> String {
+    configmeta_with(model, index, false)
+}
+
+/// [`configmeta`]; with `sealed` (`--secrets sealed`), committed plaintext Secrets are sealed
+/// in the output, so their values stay out of the file too (`null`, as for a SealedSecret).
+pub fn configmeta_with(model: &Model, index: usize, sealed: bool) -> String {
     let object = &model.objects[index];
     let Body::KubeDirectorCluster(spec) = &object.body else { return String::new() };
     let ns = object.namespace_str();
@@ -106,15 +112,24 @@ pub fn configmeta(model: &Model, index: usize) -> String {
         let Some(group) = labels.get(SECRET_TYPE_LABEL) else { continue };
         let mut annotations_path = secret_metadata_path(source).to_vec();
         annotations_path.push("annotations");
-        let annotations = string_map(&source.root, &annotations_path);
+        let mut annotations = string_map(&source.root, &annotations_path);
+        if sealed {
+            // These hold the whole Secret as last applied, values included.
+            annotations.retain(|k, _| !crate::render::sealed::is_last_applied(k));
+        }
         let data = match &source.body {
             Body::Secret(secret) if secret.values.is_empty() => GoValue::Null,
-            Body::Secret(secret) => {
+            Body::Secret(secret) if !sealed => {
                 GoValue::Map(secret.values.iter().map(|(k, v)| (k.clone(), b64(v))).collect())
             }
             _ => {
+                let how = if sealed && matches!(source.body, Body::Secret(_)) {
+                    "sealed by --secrets sealed"
+                } else {
+                    "decrypted or fetched in the cluster"
+                };
                 unresolved.push(format!(
-                    "connections.secrets.{group}[{}] ({}): its data is decrypted or fetched in the cluster ({} {}), so it is null here",
+                    "connections.secrets.{group}[{}] ({}): its data is {how} ({} {}), so it is null here",
                     secrets.get(group).map_or(0, Vec::len),
                     name.value,
                     source.kind.value,

@@ -182,9 +182,16 @@ fn input_entry(
     }
     let generated =
         object.root.path(&["metadata", "annotations", generate::GENERATED_FROM]).is_some();
-    if let (Body::Secret(_), Some((sealer, scope))) = (&object.body, options.seal)
-        && let Some(sealed) = sealed::seal_secret(&node, sealer, scope)
-    {
+    // Every plaintext Secret is sealed: SOPS-encrypted ones are declarations, not `Secret`s.
+    if let (Body::Secret(data), Some((sealer, scope))) = (&object.body, options.seal) {
+        let sealed = sealed::seal_secret(
+            &node,
+            object.namespace_str(),
+            &object.name.value,
+            &data.values,
+            sealer,
+            scope,
+        );
         let mut entry = entry(object, i, &sealed, generated);
         entry.kind = "SealedSecret".into();
         entry.group = "bitnami.com".into();
@@ -217,11 +224,19 @@ pub fn render_with_options(
         if let Body::ClusterConnect(connect) = &object.body
             && let Some((cluster, secret)) = loft::convert(object, connect)
         {
-            let (secret, secret_group, secret_kind) = match options
-                .seal
-                .and_then(|(sealer, scope)| sealed::seal_secret(&secret, sealer, scope))
-            {
-                Some(sealed) => (sealed, "bitnami.com", "SealedSecret"),
+            let (secret, secret_group, secret_kind) = match options.seal {
+                Some((sealer, scope)) => {
+                    let values = sealed::node_values(&secret);
+                    let sealed = sealed::seal_secret(
+                        &secret,
+                        loft::SECRET_NAMESPACE,
+                        &loft::secret_name(&object.name.value),
+                        &values,
+                        sealer,
+                        scope,
+                    );
+                    (sealed, "bitnami.com", "SealedSecret")
+                }
                 None => (secret, "", "Secret"),
             };
             for (node, dir, group, kind, name) in [
@@ -273,7 +288,10 @@ pub fn render_with_options(
         .filter(|&i| matches!(model.objects[i].body, Body::KubeDirectorCluster(_)))
         .collect();
     let files = par::map(&clusters, threads, |&i| {
-        (configmeta::path(&model.objects[i]), configmeta::configmeta(model, i))
+        (
+            configmeta::path(&model.objects[i]),
+            configmeta::configmeta_with(model, i, options.seal.is_some()),
+        )
     });
     plan.extra_files.extend(files);
     (plan, diagnostics)

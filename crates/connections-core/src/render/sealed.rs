@@ -225,8 +225,16 @@ fn secret_node(
             if let Some(labels) = labels {
                 template_metadata.push(("labels", labels));
             }
-            if let Some(annotations) = annotations {
-                template_metadata.push(("annotations", annotations));
+            // The scope annotation goes on the template too, as kubeseal writes it: the
+            // controller reads the scope from there when it re-encrypts.
+            let mut template_annotations: Vec<(Node, Node)> =
+                annotations.and_then(|a| a.as_map().map(<[_]>::to_vec)).unwrap_or_default();
+            if let Some(annotation) = scope.annotation() {
+                template_annotations.retain(|(k, _)| k.key_text() != annotation);
+                template_annotations.push((Node::string(annotation), Node::string("true")));
+            }
+            if !template_annotations.is_empty() {
+                template_metadata.push(("annotations", Node::map(template_annotations)));
             }
             let mut template = vec![("metadata", Node::map_of(template_metadata))];
             if let Some(immutable) = immutable {
@@ -294,42 +302,59 @@ pub fn documents(model: &Model, values: &Values, output: Output) -> Vec<Node> {
         .collect()
 }
 
-/// The SealedSecret that replaces a plaintext Secret `node` of the output (a committed Secret
-/// or a generated one), with its labels, annotations, type and immutability; `None` for a
-/// node that is not a plaintext Secret (SOPS-encrypted Secrets stay as they are).
-pub fn seal_secret(node: &Node, sealer: &dyn Sealer, scope: Scope) -> Option<Node> {
-    if node.get("kind").and_then(Node::as_str) != Some("Secret")
-        || node.get("apiVersion").and_then(Node::as_str) != Some("v1")
-        || node.get("sops").is_some()
-    {
-        return None;
-    }
-    let name = node.path(&["metadata", "name"]).and_then(Node::as_str)?;
-    let namespace = node.path(&["metadata", "namespace"]).and_then(Node::as_str).unwrap_or("");
+/// Annotations that hold an object as last applied, values included: kubeseal strips them, and
+/// so does sealing here.
+pub fn is_last_applied(annotation: &str) -> bool {
+    matches!(
+        annotation,
+        "kubectl.kubernetes.io/last-applied-configuration"
+            | "kubecfg.ksonnet.io/last-applied-configuration"
+    )
+}
+
+/// The values of a Secret object `node` of our own making (`data` base64, `stringData`),
+/// leniently: a value that is not a string is left out.
+pub fn node_values(node: &Node) -> BTreeMap<String, Vec<u8>> {
     let mut values = BTreeMap::new();
-    if let Some(entries) = node.get("data").and_then(Node::as_map) {
-        for (key, value) in entries {
-            // The checks have refused invalid base64 before render runs.
-            let decoded = value.as_str().map(rules::decode_secret_value)?.ok()?;
-            values.insert(key.key_text(), decoded);
+    for (key, value) in node.get("data").and_then(Node::as_map).unwrap_or_default() {
+        if let Some(Ok(bytes)) = value.as_str().map(rules::decode_secret_value) {
+            values.insert(key.key_text(), bytes);
         }
     }
-    if let Some(entries) = node.get("stringData").and_then(Node::as_map) {
-        for (key, value) in entries {
-            values.insert(key.key_text(), value.as_str()?.as_bytes().to_vec());
+    for (key, value) in node.get("stringData").and_then(Node::as_map).unwrap_or_default() {
+        if let Some(text) = value.as_str() {
+            values.insert(key.key_text(), text.as_bytes().to_vec());
         }
     }
-    let metadata = |key: &str| {
-        node.path(&["metadata", key]).filter(|n| n.as_map().is_some_and(|m| !m.is_empty())).cloned()
-    };
+    values
+}
+
+/// The SealedSecret that replaces plaintext Secret `node` (named `name` in `namespace`) of
+/// the output, holding `values` (as the model decoded them), with the Secret's labels,
+/// annotations (but never a last-applied copy of it), type and immutability.
+pub fn seal_secret(
+    node: &Node,
+    namespace: &str,
+    name: &str,
+    values: &BTreeMap<String, Vec<u8>>,
+    sealer: &dyn Sealer,
+    scope: Scope,
+) -> Node {
+    let labels = node
+        .path(&["metadata", "labels"])
+        .filter(|n| n.as_map().is_some_and(|m| !m.is_empty()))
+        .cloned();
+    let annotations = node.path(&["metadata", "annotations"]).and_then(Node::as_map).map(|m| {
+        m.iter().filter(|(k, _)| !is_last_applied(&k.key_text())).cloned().collect::<Vec<_>>()
+    });
     let template = Template {
-        labels: metadata("labels"),
-        annotations: metadata("annotations"),
+        labels,
+        annotations: annotations.filter(|a| !a.is_empty()).map(Node::map),
         secret_type: node.get("type").and_then(Node::as_str).map(str::to_string),
         immutable: node.get("immutable").cloned(),
         own_annotations: Vec::new(),
     };
-    Some(secret_node(namespace, name, &values, template, Output::Sealed { sealer, scope }))
+    secret_node(namespace, name, values, template, Output::Sealed { sealer, scope })
 }
 
 #[cfg(test)]
@@ -396,13 +421,12 @@ mod tests {
         )
         .remove(0)
         .root;
-        let sealed = seal_secret(&node, &Visible, Scope::NamespaceWide).unwrap();
+        let values = node_values(&node);
+        let sealed = seal_secret(&node, "team", "pg", &values, &Visible, Scope::NamespaceWide);
         let yaml = crate::render::emit::to_yaml(&sealed);
         assert_eq!(
             yaml,
-            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: pg\n  namespace: team\n  labels:\n    app: etl\n  annotations:\n    sealedsecrets.bitnami.com/namespace-wide: \"true\"\nspec:\n  encryptedData:\n    password: team|68756e74657232\n    username: team|65746c\n  template:\n    metadata:\n      name: pg\n      namespace: team\n      labels:\n        app: etl\n    immutable: true\n    type: kubernetes.io/basic-auth\n"
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: pg\n  namespace: team\n  labels:\n    app: etl\n  annotations:\n    sealedsecrets.bitnami.com/namespace-wide: \"true\"\nspec:\n  encryptedData:\n    password: team|68756e74657232\n    username: team|65746c\n  template:\n    metadata:\n      name: pg\n      namespace: team\n      labels:\n        app: etl\n      annotations:\n        sealedsecrets.bitnami.com/namespace-wide: \"true\"\n    immutable: true\n    type: kubernetes.io/basic-auth\n"
         );
-        let configmap = documents_of("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: pg}\n");
-        assert!(seal_secret(&configmap[0].root, &Visible, Scope::Strict).is_none());
     }
 }
