@@ -242,9 +242,11 @@ pub fn complete(words: &[String]) -> Completions {
     if typed.positionals.is_empty() && typed.command.has_subcommands() {
         return Completions::matching(
             current,
-            typed.command.get_subcommands().filter(|s| !s.is_hide_set()).map(|s| {
-                candidate(s.get_name(), s.get_about().map(|a| a.to_string()))
-            }),
+            typed
+                .command
+                .get_subcommands()
+                .filter(|s| !s.is_hide_set())
+                .map(|s| candidate(s.get_name(), s.get_about().map(|a| a.to_string()))),
         );
     }
     let positionals: Vec<&Arg> = typed.command.get_positionals().collect();
@@ -301,9 +303,7 @@ fn values(
                 .collect(),
         ),
         (_, Some("context" | "cluster" | "user"), _) => Some(kubeconfig_names(typed, arg)),
-        (_, Some("namespace"), _) if live_command(&typed.name) => {
-            Some(namespaces(typed, before))
-        }
+        (_, Some("namespace"), _) if live_command(&typed.name) => Some(namespaces(typed, before)),
         _ => None,
     };
     let mut answer = if let Some(all) = dynamic {
@@ -347,7 +347,10 @@ fn output_formats(arg: &Arg, current: &str) -> Completions {
     let alone = clap::Command::new("probe").arg(arg.clone().required(false));
     let long = arg.get_long().unwrap_or("output");
     let accepted = KUBECTL.iter().filter(|(_, probe, _)| {
-        alone.clone().try_get_matches_from(["probe".to_string(), format!("--{long}={probe}")]).is_ok()
+        alone
+            .clone()
+            .try_get_matches_from(["probe".to_string(), format!("--{long}={probe}")])
+            .is_ok()
     });
     let mut answer = Completions::matching(
         current,
@@ -528,7 +531,9 @@ fn cluster_objects(live: &LiveArgs, more: bool) -> (Vec<Named>, String) {
         };
         let mut wanted = vec![(cluster::CONNECTION, "connection")];
         if more {
-            wanted.extend(kind("KubeDirectorCluster", "kubedirector.hpe.com").map(|k| (k, "kdcluster")));
+            wanted.extend(
+                kind("KubeDirectorCluster", "kubedirector.hpe.com").map(|k| (k, "kdcluster")),
+            );
             wanted.extend(kind("Cluster", "storage.loft.sh").map(|k| (k, "cluster")));
         }
         let mut out = Vec::new();
