@@ -374,3 +374,65 @@ fn kubectl_runs_the_shim() {
     let (lines, _) = kubectl(&["validate", "--fail-on", ""]);
     assert_eq!(values(&lines), ["error", "warning", "never"]);
 }
+
+/// The test API server (tests/apiserver, as in tests/live.rs) with our CRDs, namespace `apps`
+/// and the Connection `cache`; stopped on drop.
+struct ApiServer(std::process::Child, tempfile::TempDir);
+
+impl Drop for ApiServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn connection_names_and_namespaces_from_the_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new("python3")
+        .arg(workspace().join("tests/apiserver/server.py"))
+        .arg("--state-dir")
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("python3 runs the test API server");
+    let server = ApiServer(child, dir);
+    let started = Instant::now();
+    while !server.1.path().join("port").exists() {
+        assert!(started.elapsed() < Duration::from_secs(60), "the test API server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let config = server.1.path().join("kubeconfig");
+    let config = config.to_str().unwrap();
+    let kubectl_apply = |file: &str, stdin: Option<&str>| {
+        use std::io::Write as _;
+        let mut child = Command::new("kubectl")
+            .args(["--kubeconfig", config, "apply", "--validate=false", "-f", file])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("kubectl sets up the test API server");
+        child.stdin.take().unwrap().write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    kubectl_apply(workspace().join("crds/connections.yaml").to_str().unwrap(), None);
+    kubectl_apply(
+        "-",
+        Some(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: apps}\n---\napiVersion: connections.dev/v1alpha1\nkind: Connection\nmetadata: {name: cache, namespace: apps}\nspec:\n  type: redis\n  schema: {host: redis.apps.svc, port: 6379}\n",
+        ),
+    );
+    let home = server.1.path();
+    let (out, _) = complete_with(home, &["describe", "--kubeconfig", config, "-n", "apps", ""]);
+    assert_eq!(parse(&out), (vec!["cache\tredis".to_string()], NO_FILE));
+    let (out, _) = complete_with(home, &["get", "--kubeconfig", config, "-n", "apps", "c"]);
+    // A bare name is a connection for `get` too, once something is typed.
+    assert_eq!(parse(&out).0, ["cache\tredis", "connection/cache\tredis"]);
+    let (out, _) = complete_with(home, &["check", "--kubeconfig", config, ""]);
+    assert_eq!(parse(&out), (vec![], NO_FILE), "nothing in the context's namespace");
+    let (out, _) = complete_with(home, &["list", "--kubeconfig", config, "--namespace", "a"]);
+    assert_eq!(parse(&out).0, ["apps"]);
+}
