@@ -162,6 +162,40 @@ Examples:
   kpt fn eval PKG --exec \"kubectl-connections fn render\" -o unwrap -- secrets=reference
   kpt fn render PKG --allow-exec     # Kptfile: pipeline.mutators: [{exec: \"kubectl-connections fn render\"}]")]
     Fn(FnArgs),
+    /// Print a shell completion script (bash, zsh or fish).
+    #[command(after_help = crate::completion::INSTALL_HELP)]
+    Completion(CompletionArgs),
+    /// Cobra's completion protocol, for the shell scripts and `kubectl_complete-connections`:
+    /// the words typed after `kubectl connections`, the last one being completed.
+    #[command(name = "__complete", hide = true, disable_help_flag = true)]
+    Complete(CompleteArgs),
+}
+
+/// `completion`.
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell to print the script for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// Shells `completion` writes scripts for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// Bash 4 or later.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish 3.1 or later.
+    Fish,
+}
+
+/// `__complete`.
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    /// The words after the program name; the last is the (possibly empty) word being completed.
+    #[arg(num_args = 0.., trailing_var_arg = true, allow_hyphen_values = true)]
+    pub words: Vec<String>,
 }
 
 /// kubectl's connection flags. kubectl passes them to a plugin as plain arguments, so every
@@ -531,6 +565,7 @@ pub struct RenderArgs {
     #[arg(
         long,
         value_name = "DIR",
+        value_hint = clap::ValueHint::DirPath,
         required_unless_present = "stdout",
         conflicts_with = "stdout",
         help_heading = "Output"
@@ -564,7 +599,7 @@ pub struct DiffArgs {
     /// Input.
     pub input: InputArgs,
     /// Compare with this rendered folder.
-    #[arg(long, value_name = "DIR", help_heading = "Compare with")]
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath, help_heading = "Compare with")]
     pub against: Option<PathBuf>,
     /// Compare with PATH as it is at this git revision (`origin/main`, a commit, a tag).
     #[arg(long, value_name = "REV", help_heading = "Compare with")]

@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod completion;
 mod health;
 mod live;
 mod report;
@@ -42,6 +43,8 @@ fn main() -> ExitCode {
         Command::Diff(args) => commands::diff::run(args),
         Command::Fn(args) => commands::krm::run(args),
         Command::Argocd(_) => commands::argocd::generate(),
+        Command::Completion(args) => completion::script(args),
+        Command::Complete(args) => completion::run(args),
         Command::Crd(_) => {
             commands::print_stdout(&connections_core::crd::crds_yaml()).map(|_| Outcome::Success)
         }
