@@ -153,3 +153,80 @@ fn the_flux_example_syncs_only_rendered_output() {
     );
     assert!(text_at(repository, &["spec", "ignore"]).contains("!/rendered/"));
 }
+
+/// Every `connections.dev` object of kind `kind` in the `-ok` check fixtures, the render
+/// fixtures and the example repository, as JSON files in `dir` (they validate clean).
+fn clean_objects(kind: &str, dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut roots = vec![workspace().join("examples/gitops-repo")];
+    for group in ["fixtures/checks", "fixtures/render"] {
+        for entry in std::fs::read_dir(workspace().join(group)).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if group.ends_with("render") || name.ends_with("-ok") {
+                roots.push(entry.path().join("input"));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for root in roots {
+        for (path, bytes) in common::snapshot(&root) {
+            if !path.ends_with(".yaml") {
+                continue;
+            }
+            let mut sources = connections_core::source::SourceMap::new();
+            let text = String::from_utf8(bytes).unwrap();
+            let (documents, _) = connections_loader::load_text(&mut sources, &path, &text);
+            for document in documents {
+                let json = connections_core::render::emit::node_to_json(&document.root);
+                if json["apiVersion"].as_str().is_some_and(|a| a.starts_with("connections.dev/"))
+                    && json["kind"] == kind
+                {
+                    let file = dir.join(format!("{kind}-{}.json", out.len()));
+                    std::fs::write(&file, json.to_string()).unwrap();
+                    out.push(file);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn validate_json_schema(schema: &str, documents: &[std::path::PathBuf]) -> Output {
+    let script = workspace().join("tests/validators/validate_json_schema.py");
+    let schema = workspace().join("schemas").join(schema);
+    let mut args = vec![script.display().to_string(), schema.display().to_string()];
+    args.extend(documents.iter().map(|d| d.display().to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    python(&args)
+}
+
+#[test]
+fn the_json_schemas_accept_every_clean_manifest_and_reject_broken_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (kind, schema, broken) in [
+        (
+            "Connection",
+            "connection.json",
+            r#"{"apiVersion":"connections.dev/v1alpha1","kind":"Connection","metadata":{"name":"x"},"spec":{"type":5,"secrett":{}}}"#,
+        ),
+        (
+            "ConnectionType",
+            "connectiontype.json",
+            r#"{"apiVersion":"connections.dev/v1alpha1","kind":"ConnectionType","metadata":{"name":"x"},"spec":{"fields":"no"}}"#,
+        ),
+    ] {
+        let clean = clean_objects(kind, tmp.path());
+        assert!(clean.len() >= 2, "only {} {kind} manifests found", clean.len());
+        let out = validate_json_schema(schema, &clean);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{kind}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        let bad = tmp.path().join(format!("broken-{kind}.json"));
+        std::fs::write(&bad, broken).unwrap();
+        let out = validate_json_schema(schema, &[bad]);
+        assert_eq!(out.status.code(), Some(1), "{kind}: {}", text(&out.stdout));
+    }
+}

@@ -18,17 +18,25 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
-fn generated() -> Vec<(&'static str, String)> {
-    vec![
-        ("crds/connections.yaml", connections_core::crd::crds_yaml()),
-        ("docs/checks.md", connections_core::checks::reference_markdown()),
-    ]
+/// Where the committed JSON Schemas are served from (the repository's raw files).
+const SCHEMA_BASE_URL: &str =
+    "https://raw.githubusercontent.com/connections-dev/kubectl-connections/main/schemas";
+
+fn generated() -> Vec<(String, String)> {
+    let mut files = vec![
+        ("crds/connections.yaml".to_string(), connections_core::crd::crds_yaml()),
+        ("docs/checks.md".to_string(), connections_core::checks::reference_markdown()),
+    ];
+    for (name, text) in connections_core::crd::json_schemas(SCHEMA_BASE_URL) {
+        files.push((format!("schemas/{name}"), text));
+    }
+    files
 }
 
 fn codegen(check: bool) -> Result<(), String> {
     let mut stale = Vec::new();
     for (path, content) in generated() {
-        let full = root().join(path);
+        let full = root().join(&path);
         let current = std::fs::read_to_string(&full).unwrap_or_default();
         if current != content {
             if check {
