@@ -7,6 +7,7 @@
 //! - `bench`: the performance figures of docs/benchmarks.md (see `bench.rs`).
 
 mod bench;
+mod dist;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -107,6 +108,24 @@ fn ci() -> Result<(), String> {
     dogfood()
 }
 
+/// `dist [--binary PATH] [--out DIR] [--fast]` (see [`dist::dist`]); without `--binary`, a release
+/// build first.
+fn dist(args: &[String]) -> Result<(), String> {
+    let value = |flag: &str| {
+        args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).map(PathBuf::from)
+    };
+    let out = value("--out").unwrap_or_else(|| root().join("dist"));
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let binary = match value("--binary") {
+        Some(binary) => binary,
+        None => {
+            run("cargo", &["build", "--locked", "--release", "-p", "kubectl-connections"], &[])?;
+            root().join("target/release/kubectl-connections")
+        }
+    };
+    dist::dist(&root(), &binary, &out, args.iter().any(|a| a == "--fast")).map(|_| ())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
@@ -119,8 +138,9 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("dogfood") => dogfood(),
         Some("bench") => bench::bench(&root(), &args[1..]),
+        Some("dist") => dist(&args[1..]),
         Some("__measure") => bench::measure_child(&args[1..]),
-        _ => Err("usage: cargo xtask <codegen [--check] | bless | ci | dogfood | bench [options]>"
+        _ => Err("usage: cargo xtask <codegen [--check] | bless | ci | dogfood | bench [options] | dist [--binary PATH] [--out DIR] [--fast]>"
             .to_string()),
     };
     match result {
