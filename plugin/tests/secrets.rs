@@ -214,9 +214,36 @@ spec:
 
 const ESO_FLAGS: &[&str] = &["--secrets", "external-secret", "--secret-store", "vault"];
 
+/// Runs tests/eso-schema (the `external-secrets.io/v1` types generated from the upstream ESO
+/// CRD) over ExternalSecrets given as JSON; its exit status and report.
+fn eso_schema_check(objects: &[serde_json::Value]) -> (bool, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let files: Vec<String> = objects
+        .iter()
+        .enumerate()
+        .map(|(i, object)| {
+            let file = tmp.path().join(format!("es-{i}.json"));
+            std::fs::write(&file, object.to_string()).unwrap();
+            file.display().to_string()
+        })
+        .collect();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["run", "--quiet", "--locked", "--manifest-path", "tests/eso-schema/Cargo.toml"])
+        .args(["--target-dir", "target/eso-schema", "--"])
+        .args(&files)
+        .current_dir(&root)
+        .output()
+        .expect("cargo runs");
+    let report =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), report)
+}
+
 /// The fields `external-secrets.io/v1` ExternalSecret accepts at each level we write (from the
 /// ESO v1 API types, apis/externalsecrets/v1/externalsecret_types.go, as summarised in
-/// shared/spec/ecosystem.md §4.2). Not the upstream CRD itself: this machine cannot fetch it.
+/// shared/spec/ecosystem.md §4.2), and the values we choose; [`eso_schema_check`] checks the
+/// same objects against the types generated from the upstream CRD.
 fn check_external_secret_shape(object: &serde_json::Value) {
     let keys =
         |v: &serde_json::Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
@@ -326,6 +353,16 @@ fn external_secret_mode_renders_an_external_secret_for_each_undeclared_secret() 
     for object in &external {
         check_external_secret_shape(object);
     }
+    let owned: Vec<serde_json::Value> = external.iter().map(|o| (*o).clone()).collect();
+    let (valid, report) = eso_schema_check(&owned);
+    assert!(valid, "{report}");
+    // The check can fail: an unknown field and a store kind the CRD does not allow.
+    let mut broken = owned[0].clone();
+    broken["spec"]["refreshIntervall"] = serde_json::json!("1h");
+    broken["spec"]["secretStoreRef"]["kind"] = serde_json::json!("VaultStore");
+    let (valid, report) = eso_schema_check(&[broken]);
+    assert!(!valid, "{report}");
+    assert!(report.contains("VaultStore") || report.contains("refreshIntervall"), "{report}");
 
     let pg = external.iter().find(|o| o["metadata"]["name"] == "pg-cred").unwrap();
     assert_eq!(pg["metadata"]["namespace"], "data");
