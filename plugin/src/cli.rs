@@ -446,6 +446,7 @@ pub struct InputArgs {
     #[arg(
         long,
         value_name = "NAME",
+        value_parser = parse_store_name,
         required_if_eq("secrets", "external-secret"),
         help_heading = "Secrets"
     )]
@@ -650,6 +651,13 @@ pub struct ExplainArgs {
 }
 
 /// A namespace name must be a DNS-1123 label, as the API server requires.
+/// A secret store's name: an object name (DNS-1123 subdomain).
+pub fn parse_store_name(value: &str) -> Result<String, String> {
+    connections_core::rules::dns1123_subdomain(value)
+        .map(|()| value.to_string())
+        .map_err(|reason| format!("a secret store name {reason}"))
+}
+
 fn parse_namespace(value: &str) -> Result<String, String> {
     connections_core::rules::dns1123_label(value)
         .map(|()| value.to_string())

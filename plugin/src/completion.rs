@@ -497,13 +497,24 @@ fn model_objects(model: &Model) -> Vec<Named> {
     out
 }
 
-/// Runs `future` on a runtime of its own for at most [`CLUSTER_TIME_LIMIT`], leaving behind
-/// whatever it still waits for (a DNS lookup, an exec credential plugin).
-fn bounded<T>(future: impl std::future::Future<Output = Result<T, Failure>>) -> Option<T> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-    let result = runtime.block_on(async { tokio::time::timeout(CLUSTER_TIME_LIMIT, future).await });
-    runtime.shutdown_background();
-    match result {
+/// Runs the future `make` returns on a thread and runtime of its own, and waits at most
+/// [`CLUSTER_TIME_LIMIT`] for it. A thread, not only a timeout inside the runtime: kube runs
+/// exec credential plugins (`aws eks get-token`, a login waiting for a browser) synchronously
+/// inside the future, where no timer can interrupt them. Whatever is still running is left
+/// behind; the process exits right after.
+fn bounded<T, F>(make: impl FnOnce() -> F + Send + 'static) -> Option<T>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T, Failure>>,
+{
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            return;
+        };
+        let _ = sender.send(runtime.block_on(make()));
+    });
+    match receiver.recv_timeout(CLUSTER_TIME_LIMIT) {
         Ok(Ok(value)) => Some(value),
         Ok(Err(Failure(message))) => {
             eprintln!("completion: {message}");
@@ -523,8 +534,9 @@ fn cluster_objects(live: &LiveArgs, more: bool) -> (Vec<Named>, String) {
     if kubeconfig::parse_request_timeout(&args.request_timeout).ok().flatten().is_none() {
         args.request_timeout = format!("{}s", CLUSTER_TIME_LIMIT.as_secs());
     }
-    let found = bounded(async {
-        let cluster = cluster::connect(&args, live.namespace.as_deref()).await?;
+    let namespace = live.namespace.clone();
+    let found = bounded(move || async move {
+        let cluster = cluster::connect(&args, namespace.as_deref()).await?;
         let scope = cluster::Scope::Namespace(cluster.namespace.clone());
         let kind = |name: &str, group: &str| {
             cluster::KINDS.iter().find(|k| k.kind == name && k.group == group).copied()
@@ -582,7 +594,7 @@ fn namespaces(typed: &Typed<'_>, before: &[String]) -> Vec<Candidate> {
         if kubeconfig::parse_request_timeout(&args.request_timeout).ok().flatten().is_none() {
             args.request_timeout = format!("{}s", CLUSTER_TIME_LIMIT.as_secs());
         }
-        bounded(async {
+        bounded(move || async move {
             let cluster = cluster::connect(&args, None).await?;
             let api: kube::Api<k8s_openapi::api::core::v1::Namespace> =
                 kube::Api::all(cluster.client.clone());

@@ -75,6 +75,12 @@ fn read_values(args: &InputArgs) -> Result<Values, Failure> {
                     args.path.display()
                 )));
             }
+            if tracked_by_git(path) {
+                return Err(Failure(format!(
+                    "--values {} is tracked by Git: secret values must stay out of Git. Remove it from the repository (and rotate the values), keep it elsewhere, or pass it through {VALUES_ENV}",
+                    path.display()
+                )));
+            }
             let text = std::fs::read_to_string(path).map_err(|e| {
                 Failure(format!("--values {}: cannot read it: {e}", path.display()))
             })?;
@@ -104,6 +110,21 @@ fn read_values(args: &InputArgs) -> Result<Values, Failure> {
         })
         .collect();
     Err(Failure(format!("the secret values cannot be used:\n{}", lines.join("\n"))))
+}
+
+/// Whether Git tracks `path` (`git ls-files --error-unmatch`); `false` without Git or outside
+/// a work tree.
+fn tracked_by_git(path: &std::path::Path) -> bool {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else { return false };
+    let dir = if dir.as_os_str().is_empty() { std::path::Path::new(".") } else { dir };
+    std::process::Command::new("git")
+        .args(["ls-files", "--error-unmatch", "--"])
+        .arg(name)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
 }
 
 impl SecretOutput {

@@ -246,9 +246,17 @@ fn formats_agree_and_json_locates_every_finding() {
     assert_eq!(report["summary"], serde_json::json!({"errors": 1, "warnings": 0}));
 
     let github = run_in(&repo, &["validate", "input", "--output-format", "github"]);
-    assert_eq!(
-        text(&github.stdout),
-        "::error file=input/deploy.yaml,line=19,col=43,title=missing-secret-key::Deployment `api` needs key `pasword` of Secret `pg`, which does not have it%0Ahelp: did you mean `password`? its keys are: password, username\n"
+    // Paths are relative to the top of the Git work tree (what GitHub resolves them against);
+    // outside Git (a source tarball), to where the command ran.
+    let annotation = "input/deploy.yaml,line=19,col=43,title=missing-secret-key::Deployment `api` needs key `pasword` of Secret `pg`, which does not have it%0Ahelp: did you mean `password`? its keys are: password, username\n";
+    let shown = text(&github.stdout);
+    assert!(
+        [
+            format!("::error file=fixtures/checks/missing-secret-key/{annotation}"),
+            format!("::error file={annotation}")
+        ]
+        .contains(&shown),
+        "{shown}"
     );
 }
 

@@ -436,3 +436,19 @@ fn connection_names_and_namespaces_from_the_cluster() {
     let (out, _) = complete_with(home, &["list", "--kubeconfig", config, "--namespace", "a"]);
     assert_eq!(parse(&out).0, ["apps"]);
 }
+
+#[test]
+fn a_credential_plugin_that_never_returns_does_not_hold_completion() {
+    let home = tempfile::tempdir().unwrap();
+    // kube runs exec credential plugins inside the request future, beyond a timer's reach.
+    let config = home.path().join("kubeconfig");
+    std::fs::write(
+        &config,
+        "apiVersion: v1\nkind: Config\ncurrent-context: a\ncontexts:\n- name: a\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: \"https://127.0.0.1:1\"}\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: sh\n      args: [-c, \"sleep 30\"]\n      interactiveMode: Never\n",
+    )
+    .unwrap();
+    let (out, took) =
+        complete_with(home.path(), &["describe", "--kubeconfig", config.to_str().unwrap(), ""]);
+    assert_eq!(text(&out.stdout), ":4\n");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+}

@@ -380,6 +380,18 @@ fn unusable_certificates_and_values_are_clear_errors() {
     assert!(stderr.contains("lies inside the repository"), "{stderr}");
     std::fs::remove_dir_all(repo.join("private")).unwrap();
 
+    // A values file Git tracks, even outside the repository that is rendered.
+    let tracked = tmp.path().join("tracked");
+    write(&tracked, "values.yaml", &values_manifest());
+    for args in [&["init", "-q"][..], &["add", "values.yaml"]] {
+        let git =
+            std::process::Command::new("git").args(args).current_dir(&tracked).output().unwrap();
+        assert!(git.status.success(), "{}", text(&git.stderr));
+    }
+    let (code, _, stderr) = sealed(&["--cert", cert, "--values", "../tracked/values.yaml"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("is tracked by Git"), "{stderr}");
+
     write(
         tmp.path(),
         "bad-values.yaml",

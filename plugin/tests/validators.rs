@@ -82,7 +82,10 @@ fn sarif_logs_are_valid_sarif_2_1_0_and_hold_every_finding() {
             let rule = &rules[result["ruleIndex"].as_u64().unwrap() as usize];
             assert_eq!(rule["id"], result["ruleId"], "{case}: ruleIndex");
             let location = &result["locations"][0]["physicalLocation"];
-            assert_eq!(location["artifactLocation"]["uri"], finding["file"], "{case}");
+            // Relative to the top of the Git work tree (the checkout), wherever it ran.
+            let in_checkout =
+                format!("fixtures/checks/{case}/input/{}", finding["file"].as_str().unwrap());
+            assert_eq!(location["artifactLocation"]["uri"], in_checkout.as_str(), "{case}");
             assert_eq!(location["region"]["startLine"], finding["line"], "{case}");
             assert!(
                 result["message"]["text"]

@@ -5,13 +5,16 @@
 //! The archive `kubectl-connections_<os>_<arch>.tar.gz` holds the binary, the completion shim
 //! `kubectl_complete-connections` and the LICENSE (krew-index requires the licence inside the
 //! archive), with fixed owners, modes and times so that the same binary gives the same bytes.
-//! The manifest is `.krew.yaml` with `{{VERSION}}` and the archive's sha256 filled in; the
+//! The manifest is `packaging/krew-manifest.yaml` with `{{VERSION}}` and the sha256 filled in; the
 //! platforms not built here are left out, with a note. Without `--binary`, a release build is
 //! made first.
 
 use sha2::Digest as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// The krew manifest template.
+const TEMPLATE: &str = "packaging/krew-manifest.yaml";
 
 /// Go's names (what krew's selectors use) for this machine's OS and architecture.
 pub fn platform() -> Result<(&'static str, &'static str), String> {
@@ -41,21 +44,35 @@ pub fn dist(root: &Path, binary: &Path, out: &Path, fast: bool) -> Result<PathBu
     let staging = out.join("staging");
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).map_err(|e| format!("{}: {e}", staging.display()))?;
-    for (from, to) in [
-        (binary.to_path_buf(), "kubectl-connections"),
+    for (from, to, mode) in [
+        (binary.to_path_buf(), "kubectl-connections", 0o755),
         (
             root.join("plugin/completion/kubectl_complete-connections"),
             "kubectl_complete-connections",
+            0o755,
         ),
-        (root.join("LICENSE"), "LICENSE"),
+        (root.join("LICENSE"), "LICENSE", 0o644),
     ] {
+        use std::os::unix::fs::PermissionsExt as _;
         std::fs::copy(&from, staging.join(to)).map_err(|e| format!("{}: {e}", from.display()))?;
+        std::fs::set_permissions(staging.join(to), std::fs::Permissions::from_mode(mode))
+            .map_err(|e| format!("{to}: {e}"))?;
     }
     let archive = out.join(archive_name(os, arch));
     // Reproducible: sorted names, no owners, one fixed time, gzip without name or time.
-    let tar = Command::new("tar")
+    // GNU tar's options (macOS: `brew install gnu-tar` gives `gtar`).
+    let gnu_tar = ["gtar", "tar"]
+        .into_iter()
+        .find(|tar| {
+            Command::new(tar)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("GNU tar"))
+        })
+        .ok_or("dist needs GNU tar (on macOS: brew install gnu-tar)")?;
+    let tar = Command::new(gnu_tar)
         .args(["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner"])
-        .args(["--mode=u+rwX,go+rX,go-w", "-cf", "-", "-C"])
+        .args(["-cf", "-", "-C"])
         .arg(&staging)
         .args(["kubectl-connections", "kubectl_complete-connections", "LICENSE"])
         .output()
@@ -79,7 +96,7 @@ pub fn dist(root: &Path, binary: &Path, out: &Path, fast: bool) -> Result<PathBu
 
     let sha256: String =
         sha2::Sha256::digest(&compressed.stdout).iter().map(|b| format!("{b:02x}")).collect();
-    let template = std::fs::read_to_string(root.join(".krew.yaml")).map_err(|e| e.to_string())?;
+    let template = std::fs::read_to_string(root.join(TEMPLATE)).map_err(|e| e.to_string())?;
     let manifest = fill(&template, &version, os, arch, &sha256)?;
     std::fs::write(out.join("connections.yaml"), manifest).map_err(|e| e.to_string())?;
     println!(
@@ -99,8 +116,9 @@ pub fn fill(
     arch: &str,
     sha256: &str,
 ) -> Result<String, String> {
-    let (head, platforms) =
-        template.split_once("  platforms:\n").ok_or(".krew.yaml has no `platforms:` list")?;
+    let (head, platforms) = template
+        .split_once("  platforms:\n")
+        .ok_or_else(|| format!("{TEMPLATE} has no `platforms:` list"))?;
     let built = format!("{{{{SHA256 {os} {arch}}}}}");
     let mut out = format!("{}  platforms:\n", head.replace("{{VERSION}}", version));
     let mut skipped = Vec::new();
@@ -113,7 +131,7 @@ pub fn fill(
         }
     }
     if !out.contains(sha256) {
-        return Err(format!(".krew.yaml has no platform entry for {os}/{arch}"));
+        return Err(format!("{TEMPLATE} has no platform entry for {os}/{arch}"));
     }
     for platform in skipped {
         eprintln!("note: not built on this machine, left out of the manifest: {platform}");
@@ -126,7 +144,7 @@ mod tests {
     #[test]
     fn the_manifest_keeps_only_the_built_platform_with_its_sha() {
         let template = std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.krew.yaml"),
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(super::TEMPLATE),
         )
         .unwrap();
         let manifest = super::fill(&template, "v1.2.3", "linux", "amd64", "ab12").unwrap();

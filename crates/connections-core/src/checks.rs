@@ -322,10 +322,10 @@ checks! {
         fix: "Correct the value at the position shown. A trailing line break is allowed; quote YAML values, keep PEM blocks whole (`-----BEGIN CERTIFICATE-----` to `-----END CERTIFICATE-----`), and percent-encode characters a URI does not allow.",
     }
     SubstitutionMarker = "substitution-marker", Info, {
-        summary: "A setting that goes into a generated ConfigMap holds `${`, which Flux's post-build substitution would replace; the generated ConfigMap is annotated so that Flux leaves it alone.",
-        why: "Flux substitutes `${var}` in everything a Kustomization builds, and from kustomize-controller v1.9 strict substitution fails the whole reconciliation on a variable it does not know. A password template, a shell snippet or a URL pattern in a connection's settings would be rewritten or stop the sync. The generated ConfigMap carries `kustomize.toolkit.fluxcd.io/substitute: disabled`, Flux's per-object opt-out, so the value arrives as written.",
-        example: "kind: Connection\nspec:\n  schema:\n    pathTemplate: /data/${DATE}\n",
-        fix: "Nothing to do if the value is meant literally. To have Flux substitute it, write the value in an object of your own instead of the Connection's settings.",
+        summary: "A connection value holds `${`, which Flux's post-build substitution would replace: in the generated ConfigMap and the Connection the tool opts out for you; an `env` entry is copied into workloads, where it is substituted.",
+        why: "Flux substitutes `${var}` in everything a Kustomization builds, and from kustomize-controller v1.9 strict substitution fails the whole reconciliation on a variable it does not know. A password template, a shell snippet or a URL pattern in a connection would be rewritten or stop the sync. The generated ConfigMap and the rendered Connection carry `kustomize.toolkit.fluxcd.io/substitute: disabled`, Flux's per-object opt-out; the workloads that get a connection's `env` entries are yours, so they are not changed.",
+        example: "kind: Connection\nspec:\n  schema:\n    options: -c search_path=${SCHEMA}\n",
+        fix: "Nothing to do for settings meant literally. For an `env` entry, write `$${` to keep a literal `${` in the workload, or move the value into the connection's settings.",
     }
 }
 

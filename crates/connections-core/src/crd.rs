@@ -205,8 +205,9 @@ pub struct ConnectionTypeSpec {
 pub struct ConnectionTypeField {
     /// The credential name.
     pub name: String,
-    /// The environment variable consumers get it as.
-    pub env_name: String,
+    /// The environment variable consumers get it as (default `<CONNECTION>_<FIELD>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_name: Option<String>,
     /// Whether a Connection must set it.
     #[serde(default)]
     pub required: bool,
@@ -296,14 +297,20 @@ pub fn json_schemas(base_url: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// OpenAPI's `nullable: true` beside a `type` is JSON Schema's `type: [<type>, "null"]`.
+/// OpenAPI's `nullable: true` beside a `type` is JSON Schema's `type: [<type>, "null"]` (and
+/// `null` among the `enum` values).
 fn nullable_to_null_type(mut value: serde_json::Value) -> serde_json::Value {
     match &mut value {
         serde_json::Value::Object(object) => {
-            if object.remove("nullable") == Some(serde_json::Value::Bool(true))
-                && let Some(serde_json::Value::String(kind)) = object.get("type").cloned()
-            {
-                object.insert("type".into(), serde_json::json!([kind, "null"]));
+            if object.remove("nullable") == Some(serde_json::Value::Bool(true)) {
+                if let Some(serde_json::Value::String(kind)) = object.get("type").cloned() {
+                    object.insert("type".into(), serde_json::json!([kind, "null"]));
+                }
+                if let Some(serde_json::Value::Array(values)) = object.get_mut("enum")
+                    && !values.contains(&serde_json::Value::Null)
+                {
+                    values.push(serde_json::Value::Null);
+                }
             }
             for (_, child) in object.iter_mut() {
                 *child = nullable_to_null_type(std::mem::take(child));

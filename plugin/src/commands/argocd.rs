@@ -25,8 +25,12 @@ const SETTINGS: [(&str, &str); 7] = [
 
 /// The render arguments for the environment `vars` (name, value).
 fn render_args(vars: &[(String, String)]) -> Result<Vec<String>, Failure> {
+    // An empty value is an unset one: Argo CD may send announced parameters left blank.
     let lookup = |prefix: &str, name: &str| {
-        vars.iter().find(|(k, _)| k == &format!("{prefix}{name}")).map(|(_, v)| v.clone())
+        vars.iter()
+            .find(|(k, _)| k == &format!("{prefix}{name}"))
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
     };
     // Parameters Argo CD passes that this plugin does not know are mistakes in the
     // Application: say so rather than render something else than asked.
@@ -69,7 +73,17 @@ fn render_args(vars: &[(String, String)]) -> Result<Vec<String>, Failure> {
 
 /// Runs `argocd generate`.
 pub fn generate() -> Result<Outcome, Failure> {
-    let vars: Vec<(String, String)> = std::env::vars().collect();
+    let mut vars: Vec<(String, String)> = Vec::new();
+    for (name, value) in std::env::vars_os() {
+        match (name.into_string(), value.into_string()) {
+            (Ok(name), Ok(value)) => vars.push((name, value)),
+            (Ok(name), Err(_)) if name.starts_with("PARAM_") || name.starts_with("ARGOCD_ENV_") => {
+                return Err(Failure(format!("{name} is not valid UTF-8")));
+            }
+            // Other variables are not the plugin's to read.
+            _ => {}
+        }
+    }
     let args = render_args(&vars)?;
     let cli = Cli::try_parse_from(&args).map_err(|e| {
         // clap's first line names the flag and the value; the rest is usage help for a
@@ -97,6 +111,7 @@ mod tests {
         let args = render_args(&vars(&[
             ("ARGOCD_ENV_SECRETS", "reference"),
             ("PARAM_SECRETS", "external-secret"),
+            ("PARAM_CERT", ""),
             ("ARGOCD_ENV_SECRET_STORE", "vault"),
             ("ARGOCD_APP_NAMESPACE", "shop"),
             ("PARAM_STRICT_SECRETS", "true"),
@@ -108,6 +123,7 @@ mod tests {
         assert!(joined.contains("--secret-store=vault"), "{joined}");
         assert!(joined.contains("--namespace=shop"), "{joined}");
         assert!(joined.contains("--strict-secrets"), "{joined}");
+        assert!(!joined.contains("--cert"), "an empty parameter is unset: {joined}");
         assert!(joined.starts_with("kubectl-connections render . --stdout --fail-if-empty"));
     }
 

@@ -74,6 +74,8 @@ fn settings(config: Option<&Node>) -> Result<(LowerOptions, SecretOutput), Failu
             let name = values.get("secret-store").cloned().ok_or_else(|| {
                 Failure("functionConfig: secrets=external-secret needs secret-store".into())
             })?;
+            crate::cli::parse_store_name(&name)
+                .map_err(|reason| Failure(format!("functionConfig: secret-store: {reason}")))?;
             let kind = values.get("secret-store-kind").map_or("SecretStore", String::as_str);
             if !["SecretStore", "ClusterSecretStore"].contains(&kind) {
                 return Err(Failure(format!(

@@ -30,7 +30,7 @@ pub fn write(ctx: &Context<'_>, diagnostics: &[Diagnostic], out: &mut String) {
         }
         out.push_str(&format!(
             "::{level} file={},line={line},col={column},title={}::{}\n",
-            escape_property(&ctx.display_path(&file)),
+            escape_property(&ctx.repository_path(&file)),
             escape_property(d.check.id()),
             escape_data(&message)
         ));

@@ -44,14 +44,34 @@ impl Context<'_> {
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
-    /// A file's path joined to the repository path as given (`deploy/apps/x.yaml`).
+    /// A file's path joined to the repository path as given (`deploy/apps/x.yaml`); for a
+    /// single file given as the repository, that path.
     pub fn display_path(&self, relative: &str) -> String {
-        if self.root.is_file() || self.root.as_os_str().is_empty() || self.root == Path::new(".") {
+        if self.root.is_file() {
+            let root = self.root.to_string_lossy();
+            return root.strip_prefix("./").unwrap_or(&root).to_string();
+        }
+        if self.root.as_os_str().is_empty() || self.root == Path::new(".") {
             return relative.to_string();
         }
         let root = self.root.to_string_lossy();
         let root = root.trim_end_matches('/');
         format!("{root}/{relative}")
+    }
+
+    /// A file's path relative to the top of the Git work tree that holds it, as code scanning
+    /// and workflow annotations expect (they resolve paths against the checkout, whatever
+    /// folder the command ran in); outside Git, the path as shown, without a leading `./`.
+    pub fn repository_path(&self, relative: &str) -> String {
+        let shown = self.display_path(relative);
+        let full =
+            if self.root.is_file() { self.root.to_path_buf() } else { self.root.join(relative) };
+        if let (Some(top), Ok(full)) = (git_top(self.root), full.canonicalize())
+            && let Ok(inside) = full.strip_prefix(&top)
+        {
+            return inside.to_string_lossy().replace('\\', "/");
+        }
+        shown.strip_prefix("./").map(str::to_string).unwrap_or(shown)
     }
 
     /// `(relative path, line, column)` of a finding.
@@ -60,6 +80,26 @@ impl Context<'_> {
         let (line, column) = self.sources.line_col(d.span).unwrap_or((1, 1));
         (path, line, column)
     }
+}
+
+/// The top of the Git work tree holding `root` (asked once per run).
+fn git_top(root: &Path) -> Option<std::path::PathBuf> {
+    static TOP: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    TOP.get_or_init(|| {
+        let dir = if root.is_file() { root.parent()? } else { root };
+        let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+        let out = std::process::Command::new("git")
+            .args(["rev-parse", "--show-toplevel"])
+            .current_dir(dir)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()?;
+        let top = String::from_utf8(out.stdout).ok()?;
+        (out.status.success() && !top.trim().is_empty())
+            .then(|| std::path::PathBuf::from(top.trim()))
+            .and_then(|p| p.canonicalize().ok())
+    })
+    .clone()
 }
 
 /// Writes the findings (sorted) in the chosen format.

@@ -3,8 +3,8 @@
 //!
 //! One run; the tool's rules are every check, with its summary, why and fix from the check
 //! registry (`explain` prints the same), so a result's rule explains itself in the UI.
-//! Locations are the paths users see (joined to the repository path as given, relative to
-//! the working folder, which in CI is the checkout), 1-based lines and columns.
+//! Locations are relative to the top of the Git work tree (what code scanning resolves them
+//! against), 1-based lines and columns.
 
 use super::Context;
 use connections_core::checks::Check;
@@ -52,7 +52,7 @@ pub fn write(ctx: &Context<'_>, diagnostics: &[Diagnostic], out: &mut String) {
             if !file.is_empty() {
                 result["locations"] = json!([{
                     "physicalLocation": {
-                        "artifactLocation": {"uri": uri_path(&ctx.display_path(&file))},
+                        "artifactLocation": {"uri": uri_path(&ctx.repository_path(&file))},
                         "region": {"startLine": line, "startColumn": column},
                     }
                 }]);

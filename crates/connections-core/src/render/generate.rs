@@ -19,6 +19,17 @@ pub const FLUX_SUBSTITUTE_DISABLED: (&str, &str) =
 /// What Flux's post-build substitution replaces (`${var}`).
 pub const SUBSTITUTION_MARKER: &str = "${";
 
+/// Whether any scalar under `node` holds [`SUBSTITUTION_MARKER`].
+pub fn holds_substitution_marker(node: &Node) -> bool {
+    match &node.value {
+        NodeValue::Scalar(s) => s.text.contains(SUBSTITUTION_MARKER),
+        NodeValue::Seq(items) => items.iter().any(holds_substitution_marker),
+        NodeValue::Map(entries) => entries
+            .iter()
+            .any(|(k, v)| holds_substitution_marker(k) || holds_substitution_marker(v)),
+    }
+}
+
 /// The name of the ConfigMap generated for connection `name`.
 pub fn settings_configmap_name(name: &str) -> String {
     format!("{name}-connection")

@@ -180,6 +180,14 @@ fn input_entry(
             Node::string(configmeta::connections_hash(model, i)),
         );
     }
+    // Connections are read literally: Flux must not substitute `${` in them either.
+    if matches!(object.body, Body::Connection(_) | Body::ConnectionType(_))
+        && generate::holds_substitution_marker(&object.root)
+        && let Some(annotations) = node.map_at("metadata").and_then(|m| m.map_at("annotations"))
+    {
+        let (key, value) = generate::FLUX_SUBSTITUTE_DISABLED;
+        annotations.set(key, Node::string(value));
+    }
     let generated =
         object.root.path(&["metadata", "annotations", generate::GENERATED_FROM]).is_some();
     // Every plaintext Secret is sealed: SOPS-encrypted ones are declarations, not `Secret`s.

@@ -110,7 +110,7 @@ pub(super) fn connection_checks(
     }
     if connection.flavour == Flavour::Ours {
         schema_checks(connection, "spec", out);
-        substitution_markers(object, connection, out);
+        substitution_markers(model, object, connection, out);
         generated_key_conflicts(object.name.value.as_str(), connection, out);
         let generated = crate::render::generate::settings_configmap_name(&object.name.value);
         if let Err(reason) = crate::rules::dns1123_subdomain(&generated) {
@@ -475,49 +475,69 @@ const HTTP_TYPES: &[&str] = &[
 
 /// Checks on the `schema` of a connection of a well-known type: Polyaxon's strict schemas for
 /// its kinds, then ports, URLs and required hosts.
-/// Settings the generated ConfigMap carries that hold `${` (see
-/// [`Check::SubstitutionMarker`]).
+/// Values that hold `${` (see [`Check::SubstitutionMarker`]): what the generated ConfigMap
+/// carries (decided by the same function render uses, so the two cannot disagree), and `env`
+/// entries, which are copied into workloads.
 fn substitution_markers(
+    model: &Model,
     object: &crate::model::Object,
     connection: &ConnectionModel,
     out: &mut Vec<Diagnostic>,
 ) {
     use crate::render::generate::{FLUX_SUBSTITUTE_DISABLED, SUBSTITUTION_MARKER};
     let generated = crate::render::generate::settings_configmap_name(&object.name.value);
-    let marked = |node: &crate::syntax::Node| {
-        node.as_scalar().is_some_and(|s| s.text.contains(SUBSTITUTION_MARKER))
-    };
-    let schema = connection
-        .schema
-        .iter()
-        .filter(|(_, value)| marked(value))
-        .map(|(key, value)| (key.value.as_str(), value.span, join("spec.schema", &key.value)));
-    let inline = connection.credentials.iter().filter_map(|credential| match &credential.value {
-        Some(crate::model::CredentialValue::Inline(value))
-            if value.value.contains(SUBSTITUTION_MARKER)
-                && !is_sensitive_name(&credential.name.value) =>
-        {
-            Some((credential.name.value.as_str(), value.span, credential.path.clone()))
-        }
-        _ => None,
-    });
-    for (name, span, path) in schema.chain(inline) {
+    let data = crate::render::generate::settings_data(model, object, connection);
+    for key in data.iter().filter(|(_, v)| v.contains(SUBSTITUTION_MARKER)).map(|(k, _)| k) {
+        // Where the value was written.
+        let (span, path) = match key.as_str() {
+            "type" if connection.type_name.is_some() => {
+                (connection.type_name.as_ref().map(|t| t.span), "spec.type".to_string())
+            }
+            "provider" if connection.provider.is_some() => {
+                (connection.provider.as_ref().map(|p| p.span), "spec.provider".to_string())
+            }
+            _ => match connection.schema.iter().find(|(k, _)| &k.value == key) {
+                Some((_, value)) => (Some(value.span), join("spec.schema", key)),
+                None => match connection.credentials.iter().find(|c| &c.name.value == key) {
+                    Some(credential) => (Some(credential.name.span), credential.path.clone()),
+                    None => (None, "metadata.name".to_string()),
+                },
+            },
+        };
         out.push(
             Diagnostic::new(
                 Check::SubstitutionMarker,
-                span,
-                format!("setting `{name}` holds `${{`, which Flux's post-build substitution would replace in the generated ConfigMap `{generated}`"),
+                span.unwrap_or(object.name.span),
+                format!("setting `{key}` holds `${{`, which Flux's post-build substitution would replace in the generated ConfigMap `{generated}` and in the Connection"),
             )
             .path(path)
             .label("`${` kept as written")
             .help(format!(
-                "the generated ConfigMap is annotated `{}: {}`, so Flux leaves it alone",
+                "both are rendered with the annotation `{}: {}`, so Flux leaves them alone",
                 FLUX_SUBSTITUTE_DISABLED.0, FLUX_SUBSTITUTE_DISABLED.1
             )),
         );
     }
+    for (i, entry) in connection.env.iter().enumerate() {
+        if !crate::render::generate::holds_substitution_marker(entry) {
+            continue;
+        }
+        let name = entry.get("name").and_then(crate::syntax::Node::as_str).unwrap_or("?");
+        out.push(
+            Diagnostic::new(
+                Check::SubstitutionMarker,
+                entry.span,
+                format!("env entry `{name}` holds `${{` and is copied into the workloads that use this connection, where Flux's post-build substitution replaces it"),
+            )
+            .path(format!("spec.env[{i}]"))
+            .label("substituted by Flux in the workloads")
+            .help("write `$${` for a literal `${`, or move the value into the connection's settings (its generated ConfigMap is protected)"),
+        );
+    }
 }
 
+/// Checks on the `schema` of a connection of a well-known type: Polyaxon's strict schemas for
+/// its kinds, then ports, URLs and required hosts.
 pub(super) fn schema_checks(connection: &ConnectionModel, path: &str, out: &mut Vec<Diagnostic>) {
     let Some(type_name) = &connection.type_name else { return };
     let kind = type_name.value.as_str();
