@@ -325,4 +325,14 @@ items:
         .expect("a result for the List");
     assert_eq!(str_at(list_result, &["severity"]), Some("error"));
     assert_eq!(str_at(list_result, &["file", "path"]), Some("bundle.yaml"));
+
+    // A List of one: not unwrapped into its member either.
+    let single = list.replace(
+        "  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: keep-me, namespace: apps}\n",
+        "",
+    );
+    assert!(!single.contains("keep-me"));
+    let out = run_fn(single.as_bytes());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("kind: List"), "{}", text(&out.stdout));
 }

@@ -303,7 +303,7 @@ fn render() -> Result<Outcome, Failure> {
     };
     let mut results: Vec<Node> = diagnostics.iter().map(|d| result(d, item_at(d))).collect();
 
-    let lists = owned_in_lists(&checked);
+    let lists = owned_in_lists(&checked, &items);
     for &k in &lists {
         results.push(Node::map_of([
             (
@@ -359,20 +359,24 @@ fn owned(model: &connections_core::model::Model, o: usize) -> bool {
     }
 }
 
-/// Items that hold several objects (a `kind: List`), one of which the function would patch.
-fn owned_in_lists(checked: &super::Checked) -> Vec<usize> {
+/// Items that are a `kind: List` (any `*List` with `items`, one member or many) holding an
+/// object the function would patch.
+fn owned_in_lists(checked: &super::Checked, items: &[Node]) -> Vec<usize> {
     let model = &checked.analysis.model;
-    let mut count: HashMap<usize, (usize, bool)> = HashMap::new();
-    for (o, object) in model.objects.iter().enumerate() {
-        if object.provenance.file == FileId(0) {
-            let entry = count.entry(object.provenance.index).or_default();
-            entry.0 += 1;
-            entry.1 |= owned(model, o);
-        }
-    }
-    let mut lists: Vec<usize> =
-        count.into_iter().filter(|(_, (n, any))| *n > 1 && *any).map(|(k, _)| k).collect();
+    let is_list = |k: usize| {
+        items[k].get("kind").and_then(Node::as_str).is_some_and(|kind| kind.ends_with("List"))
+            && items[k].get("items").is_some()
+    };
+    let mut lists: Vec<usize> = model
+        .objects
+        .iter()
+        .enumerate()
+        .filter(|(o, object)| object.provenance.file == FileId(0) && owned(model, *o))
+        .map(|(_, object)| object.provenance.index)
+        .filter(|&k| k < items.len() && is_list(k))
+        .collect();
     lists.sort_unstable();
+    lists.dedup();
     lists
 }
 
