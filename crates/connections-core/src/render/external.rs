@@ -19,7 +19,7 @@ use crate::checks::Check;
 use crate::diagnostic::Diagnostic;
 use crate::model::{Body, CredentialValue, Flavour, Model};
 use crate::render::generate::{GENERATED_FROM, MANAGED_BY};
-use crate::syntax::{Node, NodeValue, Resolved};
+use crate::syntax::Node;
 use crate::uri;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -100,17 +100,11 @@ pub(crate) fn needed(model: &Model) -> BTreeMap<(String, String), Needed> {
     out
 }
 
-/// A scalar setting of the connection as text.
+/// A setting of the connection as its generated ConfigMap carries it (a structure, as JSON,
+/// then fails to compose as a host or port, and no URI is derived).
 fn setting(schema: &[(crate::source::Spanned<String>, Node)], key: &str) -> Option<String> {
     let (_, node) = schema.iter().find(|(k, _)| k.value == key)?;
-    match &node.value {
-        NodeValue::Scalar(s) => match s.resolve() {
-            Resolved::Null => None,
-            Resolved::Str(text) => Some(text),
-            other => Some(other.to_text()),
-        },
-        _ => None,
-    }
+    crate::render::generate::setting_text(node)
 }
 
 /// The parts of the derived `uri` of a needed Secret other than the user name and password,

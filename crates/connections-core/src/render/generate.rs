@@ -79,7 +79,7 @@ pub fn settings_data(
 }
 
 /// A setting's text as a consumer reads it: scalars as kubectl reads them, structures as JSON.
-fn setting_text(value: &Node) -> Option<String> {
+pub(crate) fn setting_text(value: &Node) -> Option<String> {
     match &value.value {
         NodeValue::Scalar(s) => match s.resolve() {
             crate::syntax::Resolved::Null => None,
