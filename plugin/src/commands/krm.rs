@@ -98,6 +98,16 @@ fn annotation<'n>(item: &'n Node, names: &[&str]) -> Option<&'n str> {
     names.iter().find_map(|name| annotations.get(name).and_then(Node::as_str))
 }
 
+/// A result's `file`: the item's path and index annotations (`None` without a path).
+fn file_ref(item: &Node) -> Option<Node> {
+    let path = annotation(item, &PATH_ANNOTATIONS)?;
+    let mut file = vec![("path", Node::string(path))];
+    if let Some(index) = annotation(item, &INDEX_ANNOTATIONS).and_then(|i| i.parse().ok()) {
+        file.push(("index", Node::int(index)));
+    }
+    Some(Node::map_of(file))
+}
+
 /// `(apiVersion, kind, namespace, name)` of an item.
 fn identity(item: &Node) -> (String, String, String, String) {
     let text = |path: &[&str]| item.path(path).and_then(Node::as_str).unwrap_or("").to_string();
@@ -136,14 +146,8 @@ fn result(diagnostic: &Diagnostic, item: Option<&Node>) -> Node {
     if !diagnostic.path.is_empty() {
         fields.push(("field", Node::map_of([("path", Node::string(diagnostic.path.clone()))])));
     }
-    if let Some(item) = item
-        && let Some(path) = annotation(item, &PATH_ANNOTATIONS)
-    {
-        let mut file = vec![("path", Node::string(path))];
-        if let Some(index) = annotation(item, &INDEX_ANNOTATIONS).and_then(|i| i.parse().ok()) {
-            file.push(("index", Node::int(index)));
-        }
-        fields.push(("file", Node::map_of(file)));
+    if let Some(file) = item.and_then(file_ref) {
+        fields.push(("file", file));
     }
     fields.push(("tags", Node::map_of([("check", Node::string(diagnostic.check.id()))])));
     Node::map_of(fields)
@@ -313,19 +317,7 @@ fn render() -> Result<Outcome, Failure> {
                 ),
             ),
             ("severity", Node::string("error")),
-            ("file", {
-                let item = &items[k];
-                let mut file = vec![(
-                    "path",
-                    Node::string(annotation(item, &PATH_ANNOTATIONS).unwrap_or_default()),
-                )];
-                if let Some(index) =
-                    annotation(item, &INDEX_ANNOTATIONS).and_then(|i| i.parse().ok())
-                {
-                    file.push(("index", Node::int(index)));
-                }
-                Node::map_of(file)
-            }),
+            ("file", file_ref(&items[k]).unwrap_or_else(|| Node::map(Vec::new()))),
         ]));
     }
     let failed = has_errors(diagnostics) || !lists.is_empty();
