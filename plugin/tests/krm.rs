@@ -20,6 +20,14 @@ fn kpt(dir: &Path, args: &[&str]) -> Output {
         .expect("kpt must be installed: these tests run the real kpt")
 }
 
+/// `kpt fn eval . --exec "<binary> fn render"` in `dir`, then `options` (`-o`, `--`, ...).
+fn kpt_eval(dir: &Path, options: &[&str]) -> Output {
+    let exec = format!("{} fn render", bin());
+    let mut args = vec!["fn", "eval", ".", "--exec", exec.as_str()];
+    args.extend_from_slice(options);
+    kpt(dir, &args)
+}
+
 fn path_with_binary() -> String {
     let dir = Path::new(bin()).parent().unwrap().display().to_string();
     format!("{dir}:{}", std::env::var("PATH").unwrap_or_default())
@@ -100,9 +108,7 @@ fn the_function_patches_workloads_adds_generated_items_and_passes_the_rest() {
 #[test]
 fn kpt_eval_and_a_kptfile_pipeline_run_the_function_and_a_rerun_changes_nothing() {
     let (_tmp, pkg) = package();
-    let exec = format!("{} fn render", bin());
-    let eval =
-        kpt(&pkg, &["fn", "eval", ".", "--exec", &exec, "-o", "unwrap", "--", "namespace=apps"]);
+    let eval = kpt_eval(&pkg, &["-o", "unwrap", "--", "namespace=apps"]);
     assert!(eval.status.success(), "{}", text(&eval.stderr));
     let stream = text(&eval.stdout);
     assert!(stream.contains("name: orders-db-connection"), "{stream}");
@@ -145,21 +151,7 @@ fn findings_become_kpt_results_with_resource_field_and_file() {
         "apiVersion: v1\nkind: Secret\nmetadata: {name: legacy, namespace: apps}\nstringData: {token: canary-krm-4d1e}\n",
     );
     let results = tmp.path().join("results");
-    let exec = format!("{} fn render", bin());
-    let out = kpt(
-        &pkg,
-        &[
-            "fn",
-            "eval",
-            ".",
-            "--exec",
-            &exec,
-            "--results-dir",
-            results.to_str().unwrap(),
-            "-o",
-            "stdout",
-        ],
-    );
+    let out = kpt_eval(&pkg, &["--results-dir", results.to_str().unwrap(), "-o", "stdout"]);
     assert!(!out.status.success());
     let shown = text(&out.stderr);
     assert!(
@@ -194,11 +186,10 @@ fn findings_become_kpt_results_with_resource_field_and_file() {
 fn function_config_chooses_the_secrets_mode_and_unknown_settings_are_refused() {
     let (_tmp, pkg) = package();
     std::fs::remove_file(pkg.join("credentials.yaml")).unwrap();
-    let exec = format!("{} fn render", bin());
     let eval = |settings: &[&str]| {
-        let mut args = vec!["fn", "eval", ".", "--exec", exec.as_str(), "-o", "unwrap", "--"];
-        args.extend_from_slice(settings);
-        kpt(&pkg, &args)
+        let mut options = vec!["-o", "unwrap", "--"];
+        options.extend_from_slice(settings);
+        kpt_eval(&pkg, &options)
     };
     let out = eval(&["secrets=external-secret", "secret-store=vault"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -208,19 +199,7 @@ fn function_config_chooses_the_secrets_mode_and_unknown_settings_are_refused() {
         .expect("an ExternalSecret for the undeclared Secret");
     assert_eq!(str_at(&external, &["metadata", "name"]), Some("orders-db-credentials"));
     // In place (no -o), kpt writes it where render --out would.
-    let in_place = kpt(
-        &pkg,
-        &[
-            "fn",
-            "eval",
-            ".",
-            "--exec",
-            &exec,
-            "--",
-            "secrets=external-secret",
-            "secret-store=vault",
-        ],
-    );
+    let in_place = kpt_eval(&pkg, &["--", "secrets=external-secret", "secret-store=vault"]);
     assert!(in_place.status.success(), "{}", text(&in_place.stderr));
     assert!(pkg.join("apps/externalsecret-orders-db-credentials.yaml").is_file());
 
