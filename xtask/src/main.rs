@@ -3,11 +3,14 @@
 //! - `codegen [--check]`: write (or check) the generated files: `crds/connections.yaml` and
 //!   `docs/checks.md`;
 //! - `bless`: re-run the golden-fixture tests, rewriting `fixtures/*/expected`;
-//! - `ci`: every gate CI runs, in order (fmt, clippy, tests, dogfood);
-//! - `bench`: the performance figures of docs/benchmarks.md (see `bench.rs`).
+//! - `ci`: every gate CI runs, in order (fmt, clippy, tests, fuzz corpus replay, dogfood);
+//! - `bench`: the performance figures of docs/benchmarks.md (see `bench.rs`);
+//! - `fuzz`: the cargo-fuzz targets: replay the corpus, fuzz for a while, regenerate the
+//!   seeds (see `fuzz.rs`).
 
 mod bench;
 mod dist;
+mod fuzz;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -105,6 +108,7 @@ fn ci() -> Result<(), String> {
     // The test API server tests itself first: the live tests rely on it.
     run("python3", &["tests/apiserver/test_server.py"], &[])?;
     run("cargo", &["test", "--workspace", "--locked"], &[])?;
+    fuzz::fuzz(&root(), &["--replay".to_string()])?;
     dogfood()
 }
 
@@ -139,8 +143,9 @@ fn main() -> ExitCode {
         Some("dogfood") => dogfood(),
         Some("bench") => bench::bench(&root(), &args[1..]),
         Some("dist") => dist(&args[1..]),
+        Some("fuzz") => fuzz::fuzz(&root(), &args[1..]),
         Some("__measure") => bench::measure_child(&args[1..]),
-        _ => Err("usage: cargo xtask <codegen [--check] | bless | ci | dogfood | bench [options] | dist [--binary PATH] [--out DIR] [--fast]>"
+        _ => Err("usage: cargo xtask <codegen [--check] | bless | ci | dogfood | bench [options] | dist [--binary PATH] [--out DIR] [--fast] | fuzz --replay | --seconds N [--target T] | --corpus>"
             .to_string()),
     };
     match result {
