@@ -168,6 +168,7 @@ fn run_target(
     args.extend(options.iter().cloned());
     args.push(format!("-timeout={TIMEOUT_SECONDS}"));
     args.push(format!("-rss_limit_mb={RSS_LIMIT_MB}"));
+    args.push(format!("-max_len={MAX_SEED_BYTES}"));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     println!("$ RUSTC_BOOTSTRAP=1 cargo fuzz {}", args.join(" "));
     let output = cargo_fuzz(root, &args)
