@@ -3,8 +3,9 @@
 //!
 //! - Every finding points into a file the run read, at a byte range inside its text, on
 //!   character boundaries: the reporters cut source lines by these spans.
-//! - Every YAML document the renderer emits reads back as exactly one document without an
-//!   error: what we write, kubectl and we must be able to read.
+//! - Every YAML document the renderer writes (a clean plan's files, the KRM function's
+//!   output) reads back as exactly one document without an error: what we write, kubectl and
+//!   we must be able to read.
 
 use connections_core::diagnostic::{Diagnostic, Severity};
 use connections_core::source::SourceMap;

@@ -179,18 +179,8 @@ fn run_target(
     let log = String::from_utf8_lossy(&output.stderr);
     let mut executions = None;
     for line in log.lines() {
-        let status = [
-            "INITED",
-            "DONE",
-            "Done ",
-            "ERROR",
-            "SUMMARY",
-            "panicked",
-            "timeout",
-            "==",
-            "Test unit",
-        ];
-        if status.iter().any(|s| line.contains(s)) {
+        let status = ["INITED", "DONE", "Done ", "ERROR", "SUMMARY", "panicked", "Test unit"];
+        if status.iter().any(|s| line.contains(s)) || line.starts_with("==") {
             eprintln!("  {line}");
         }
         // `#N\tINITED ...`, `#N\tNEW ...`, `#N\tDONE ...`: N counts every execution so far.
