@@ -154,3 +154,33 @@ fn results_do_not_depend_on_the_thread_count() {
         assert_eq!(parallel.3, serial.3, "findings, {threads} threads");
     }
 }
+
+/// The fast reader of plain block YAML (`yaml_subset`) gives saphyr's events for every file of
+/// the fixtures and examples that it takes, and it takes most of them.
+#[test]
+fn subset_reader_agrees_with_saphyr_on_every_committed_file() {
+    let mut stack = vec![workspace_path("fixtures"), workspace_path("examples")];
+    let (mut files, mut taken) = (0, 0);
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json") {
+                let Ok(text) = std::fs::read_to_string(&path) else { continue };
+                files += 1;
+                match connections_core::yaml_subset::check_against_saphyr(&text) {
+                    Ok(true) => taken += 1,
+                    Ok(false) => {}
+                    Err(difference) => panic!("{}: {difference}", path.display()),
+                }
+            }
+        }
+    }
+    assert!(files > 200, "only {files} files found");
+    assert!(taken * 2 > files, "the subset reader took only {taken} of {files} files");
+}
+
+fn workspace_path(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(name)
+}
