@@ -192,10 +192,10 @@ impl<'t> Reader<'t> {
     /// must not continue it (be indented past the collection holding it).
     fn after_scalar(&self, end: usize, parent: Option<usize>) -> Option<Next> {
         let next = self.next_line(self.after_line(end))?;
-        if let Next::Line { column, .. } = next {
-            if parent.is_none_or(|p| column > p) {
-                return None;
-            }
+        if let Next::Line { column, .. } = next
+            && parent.is_none_or(|p| column > p)
+        {
+            return None;
         }
         Some(next)
     }
@@ -306,9 +306,7 @@ impl<'t> Reader<'t> {
             };
             match next {
                 Next::Line { at, column: c } if c == column => {
-                    if self.key_end(at).is_none() {
-                        return None;
-                    }
+                    self.key_end(at)?;
                     key = at;
                 }
                 Next::Line { column: c, .. } if c > column => return None,
