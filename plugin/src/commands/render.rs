@@ -177,6 +177,13 @@ pub fn run(args: &RenderArgs) -> Result<Outcome, Failure> {
             if report.removed > 0 {
                 line.push_str(&format!(" ({} stale files removed)", report.removed));
             }
+            if report.leftovers > 0 {
+                line.push_str(&format!(
+                    " ({} temporary folder{} of an interrupted render removed)",
+                    report.leftovers,
+                    if report.leftovers == 1 { "" } else { "s" }
+                ));
+            }
             if report.kept > 0 {
                 line.push_str(&format!(" ({} files not written by render kept)", report.kept));
             }
