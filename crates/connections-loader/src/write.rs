@@ -101,30 +101,31 @@ pub fn read_manifest(dir: &Path) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
-/// Lists every file under `dir` except the bookkeeping folder, as relative paths.
-fn existing_files(dir: &Path) -> Result<Vec<(String, fs::FileType)>, WriteError> {
+/// One entry of an existing output folder.
+struct Existing {
+    /// Its path relative to the folder.
+    rel: PathBuf,
+    /// The same path as `/`-separated text, when it is UTF-8 (every path render writes is).
+    text: Option<String>,
+    kind: fs::FileType,
+}
+
+/// Lists every entry under `dir` except the manifest, links not followed.
+fn existing_files(dir: &Path) -> Result<Vec<Existing>, WriteError> {
+    let manifest = Path::new(BOOKKEEPING_DIR).join(MANIFEST_FILE);
     let mut out = Vec::new();
-    let mut walker = walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name().into_iter();
-    while let Some(entry) = walker.next() {
+    for entry in walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name().min_depth(1) {
         let entry = entry.map_err(|e| WriteError::Io {
             action: "cannot list",
             path: e.path().unwrap_or(dir).to_path_buf(),
             source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("walk error")),
         })?;
-        if entry.depth() == 0 {
+        let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path()).to_path_buf();
+        if rel == manifest {
             continue;
         }
-        let rel = entry
-            .path()
-            .strip_prefix(dir)
-            .unwrap_or(entry.path())
-            .to_string_lossy()
-            .replace('\\', "/");
-        if entry.depth() == 1 && rel == BOOKKEEPING_DIR {
-            walker.skip_current_dir();
-            continue;
-        }
-        out.push((rel, entry.file_type()));
+        let text = rel.to_str().map(|t| t.replace('\\', "/"));
+        out.push(Existing { rel, text, kind: entry.file_type() });
     }
     Ok(out)
 }
@@ -265,6 +266,34 @@ fn write_all(root: &Path, files: &[(String, String)]) -> Result<(), WriteError> 
     connections_core::par::map(files, crate::threads(), create).into_iter().collect()
 }
 
+/// Every folder that holds one of `paths` (`a/b/c.yaml`: `a` and `a/b`).
+fn folders_of<'p>(paths: impl Iterator<Item = &'p str>) -> BTreeSet<&'p str> {
+    paths.flat_map(|path| path.match_indices('/').map(move |(i, _)| &path[..i])).collect()
+}
+
+/// The entries of the existing folder that render did not write and would collide with the
+/// plan: a file where render writes a file or needs a folder, or a folder where render writes
+/// a file.
+fn clashes(
+    existing: &[Existing],
+    previous: &BTreeSet<String>,
+    planned: &BTreeSet<&str>,
+) -> Vec<String> {
+    let planned_folders = folders_of(planned.iter().copied());
+    existing
+        .iter()
+        .filter_map(|entry| {
+            let rel = entry.text.as_deref()?;
+            let clash = if entry.kind.is_dir() {
+                planned.contains(rel)
+            } else {
+                !previous.contains(rel) && (planned.contains(rel) || planned_folders.contains(rel))
+            };
+            clash.then(|| rel.to_string())
+        })
+        .collect()
+}
+
 /// Writes `files` (relative path, content) as the whole content of `dir`, atomically.
 pub fn write_output(dir: &Path, files: &[(String, String)]) -> Result<WriteReport, WriteError> {
     for (path, _) in files {
@@ -299,13 +328,7 @@ pub fn write_output(dir: &Path, files: &[(String, String)]) -> Result<WriteRepor
     let previous = if exists { read_manifest(dir) } else { BTreeSet::new() };
     let existing = if exists { existing_files(dir)? } else { Vec::new() };
     let planned: BTreeSet<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
-    let foreign: Vec<&(String, fs::FileType)> =
-        existing.iter().filter(|(rel, kind)| !kind.is_dir() && !previous.contains(rel)).collect();
-    let clashes: Vec<String> = foreign
-        .iter()
-        .filter(|(rel, _)| planned.contains(rel.as_str()))
-        .map(|(rel, _)| rel.clone())
-        .collect();
+    let clashes = clashes(&existing, &previous, &planned);
     if !clashes.is_empty() {
         return Err(WriteError::Foreign { dir: dir.to_path_buf(), files: clashes });
     }
@@ -328,27 +351,33 @@ pub fn write_output(dir: &Path, files: &[(String, String)]) -> Result<WriteRepor
     write_file(&new.join(BOOKKEEPING_DIR).join(MANIFEST_FILE), manifest.as_bytes())?;
 
     // Carry over what render did not write, and empty folders someone made.
-    for (rel, kind) in &existing {
-        let from = dir.join(rel);
-        let to = new.join(rel);
-        if kind.is_dir() {
-            if !previous.iter().any(|p| p.starts_with(&format!("{rel}/"))) {
+    let mut kept = 0;
+    let previous_folders = folders_of(previous.iter().map(String::as_str));
+    for entry in &existing {
+        let written_by_render = entry.text.as_ref().is_some_and(|t| previous.contains(t));
+        let from = dir.join(&entry.rel);
+        let to = new.join(&entry.rel);
+        if entry.kind.is_dir() {
+            let holds_render_files =
+                entry.text.as_deref().is_some_and(|t| previous_folders.contains(t));
+            if !holds_render_files {
                 fs::create_dir_all(&to).map_err(io("cannot create", &to))?;
             }
             continue;
         }
-        if previous.contains(rel) {
+        if written_by_render {
             continue;
         }
         if let Some(parent) = to.parent() {
             fs::create_dir_all(parent).map_err(io("cannot create", parent))?;
         }
-        if kind.is_symlink() {
+        if entry.kind.is_symlink() {
             let target = fs::read_link(&from).map_err(io("cannot read link", &from))?;
             std::os::unix::fs::symlink(target, &to).map_err(io("cannot create link", &to))?;
         } else if fs::hard_link(&from, &to).is_err() {
             fs::copy(&from, &to).map_err(io("cannot copy", &from))?;
         }
+        kept += 1;
     }
 
     let removed = previous.iter().filter(|p| !planned.contains(p.as_str())).count();
@@ -360,7 +389,7 @@ pub fn write_output(dir: &Path, files: &[(String, String)]) -> Result<WriteRepor
     }
     drop(staging);
     drop(lock);
-    Ok(WriteReport { written: files.len(), removed, kept: foreign.len(), leftovers })
+    Ok(WriteReport { written: files.len(), removed, kept, leftovers })
 }
 
 /// Exchanges the folders `new` and `dir` atomically where the filesystem can; where it
@@ -438,6 +467,48 @@ mod tests {
         let leftovers: Vec<_> =
             fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(leftovers, vec![std::ffi::OsString::from("rendered")]);
+    }
+
+    #[test]
+    fn keeps_every_file_it_did_not_write_whatever_its_name() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("rendered");
+        write_output(&out, &files(&[("apps/a.yaml", "1")])).unwrap();
+        let odd = std::ffi::OsStr::from_bytes(b"apps/not-utf8-\xff.yaml");
+        fs::write(out.join(odd), "bytes").unwrap();
+        fs::write(out.join(".connections/notes"), "beside the manifest").unwrap();
+        fs::write(out.join("apps/A.yaml"), "other case").unwrap();
+        let report = write_output(&out, &files(&[("apps/b.yaml", "2")])).unwrap();
+        assert_eq!((report.removed, report.kept), (1, 3));
+        assert_eq!(fs::read(out.join(odd)).unwrap(), b"bytes");
+        assert_eq!(
+            fs::read_to_string(out.join(".connections/notes")).unwrap(),
+            "beside the manifest"
+        );
+        assert_eq!(fs::read_to_string(out.join("apps/A.yaml")).unwrap(), "other case");
+        assert!(!out.join("apps/a.yaml").exists());
+        assert_eq!(read_manifest(&out), BTreeSet::from(["apps/b.yaml".to_string()]));
+    }
+
+    #[test]
+    fn refuses_a_file_where_it_needs_a_folder_and_a_folder_where_it_writes_a_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("rendered");
+        fs::create_dir_all(out.join("b.yaml")).unwrap();
+        fs::write(out.join("b.yaml/notes"), "mine").unwrap();
+        fs::write(out.join("apps"), "a file named like a folder render writes into").unwrap();
+        std::os::unix::fs::symlink("/tmp", out.join("teams")).unwrap();
+        let err = write_output(
+            &out,
+            &files(&[("apps/a.yaml", "1"), ("b.yaml", "2"), ("teams/x/c.yaml", "3")]),
+        )
+        .unwrap_err();
+        let WriteError::Foreign { files, .. } = err else { panic!("{err}") };
+        assert_eq!(files, ["apps", "b.yaml", "teams"]);
+        assert_eq!(fs::read_to_string(out.join("b.yaml/notes")).unwrap(), "mine");
+        assert_eq!(fs::read_link(out.join("teams")).unwrap(), Path::new("/tmp"));
+        assert_eq!(names(tmp.path()), ["rendered"]);
     }
 
     /// A temporary folder as a run killed mid-write leaves it.
