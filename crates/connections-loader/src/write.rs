@@ -57,6 +57,9 @@ pub enum WriteError {
     /// The output path is not a plain folder.
     #[error("{} is not a folder", .0.display())]
     NotADirectory(PathBuf),
+    /// The output folder is a mount point, which cannot be replaced by a rename.
+    #[error("{} is a mount point (a volume mounted there?), which cannot be replaced in one step; render into a folder inside it", .0.display())]
+    MountPoint(PathBuf),
     /// A planned path would leave the output folder.
     #[error("refusing to write {0:?}: output paths must stay inside the output folder")]
     UnsafePath(String),
@@ -313,6 +316,10 @@ pub fn write_output(dir: &Path, files: &[(String, String)]) -> Result<WriteRepor
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    // A file where a folder of the path should be fails below as "File exists"; name it.
+    if let Some(file) = parent.ancestors().find(|a| a.exists()).filter(|a| !a.is_dir()) {
+        return Err(WriteError::NotADirectory(file.to_path_buf()));
+    }
     fs::create_dir_all(&parent).map_err(io("cannot create", &parent))?;
 
     // Renders into the same parent folder are serialised by a lock on that folder itself, so
@@ -397,14 +404,22 @@ pub fn write_output(dir: &Path, files: &[(String, String)]) -> Result<WriteRepor
 /// two renames leaves the old output in `staging`, which the next render moves back).
 fn swap(new: &Path, dir: &Path, staging: &Path) -> Result<(), WriteError> {
     use rustix::fs::{CWD, RenameFlags, renameat_with};
-    let failed = |source: std::io::Error| WriteError::Io {
-        action: "cannot move output into place at",
-        path: dir.to_path_buf(),
-        source,
+    use rustix::io::Errno;
+    let failed = |source: std::io::Error| {
+        if source.raw_os_error() == Some(Errno::BUSY.raw_os_error()) {
+            WriteError::MountPoint(dir.to_path_buf())
+        } else {
+            WriteError::Io {
+                action: "cannot move output into place at",
+                path: dir.to_path_buf(),
+                source,
+            }
+        }
     };
     match renameat_with(CWD, new, CWD, dir, RenameFlags::EXCHANGE) {
         Ok(()) => Ok(()),
-        Err(_) => {
+        // Filesystems without the exchange: two renames.
+        Err(Errno::INVAL | Errno::NOSYS | Errno::NOTSUP) => {
             let aside = staging.join(MOVED_ASIDE);
             fs::rename(dir, &aside).map_err(failed)?;
             if let Err(source) = fs::rename(new, dir) {
@@ -413,6 +428,7 @@ fn swap(new: &Path, dir: &Path, staging: &Path) -> Result<(), WriteError> {
             }
             Ok(())
         }
+        Err(e) => Err(failed(e.into())),
     }
 }
 
@@ -595,6 +611,16 @@ mod tests {
             1
         );
         assert!(!staging.exists());
+    }
+
+    #[test]
+    fn names_the_file_that_stands_where_a_folder_of_the_path_should_be() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(tmp.path().join("a-file"), "x").unwrap();
+        let err = write_output(&tmp.path().join("a-file/sub/out"), &files(&[("a.yaml", "1")]))
+            .unwrap_err();
+        assert_eq!(err.to_string(), format!("{}/a-file is not a folder", tmp.path().display()));
+        assert_eq!(names(tmp.path()), ["a-file"]);
     }
 
     #[test]
