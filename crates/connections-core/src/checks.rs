@@ -82,10 +82,10 @@ checks! {
         fix: "Give the field the type shown in the message; quote numbers and booleans that are meant as strings.",
     }
     InvalidObject = "invalid-object", Error, {
-        summary: "A Kubernetes object lacks `apiVersion`, `kind` or `metadata.name`, or uses `generateName`.",
-        why: "kubectl cannot apply it; GitOps tools fail the whole sync.",
+        summary: "A Kubernetes object lacks `apiVersion`, `kind` or `metadata.name`, uses `generateName`, or has an `apiVersion` or `kind` the API server cannot accept.",
+        why: "kubectl cannot apply it; GitOps tools fail the whole sync. An `apiVersion` is a DNS-1123 subdomain group and a DNS-1035 label version, a `kind` letters, digits and '-'; anything else (a `/`, `..`, a Cyrillic letter that looks Latin) is a typo or an attack on the tools that build file paths from it, and render refuses it.",
         example: "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n",
-        fix: "Add the missing field. GitOps needs fixed names: replace `generateName` with `name`.",
+        fix: "Add the missing field. GitOps needs fixed names: replace `generateName` with `name`. Write `apiVersion` and `kind` as the API server names them.",
     }
     UnrecognisedDocument = "unrecognised-document", Info, {
         summary: "A YAML document is not a Kubernetes object nor a Polyaxon agent config, so it is ignored.",
