@@ -303,6 +303,12 @@ checks! {
         example: "volumes:\n- name: pg-cred   # also injected for connection warehouse\n",
         fix: "Rename the workload's own volume, or remove the duplicate from the workload.",
     }
+    CaseCollision = "case-collision", Warning, {
+        summary: "A volume projected into a workload would hold two files whose names differ only in upper and lower case (Secret or ConfigMap keys such as `Password` and `password`, or two entries of a service binding).",
+        why: "On a case-insensitive filesystem one file replaces the other: Windows nodes mount Secret and ConfigMap volumes on NTFS, so the application reads whichever kubelet wrote last, a value nobody chose. (Render's own output files never collide this way: objects whose paths would differ only in case get their API group, then a hash, in the file name.)",
+        example: "kind: Secret\nmetadata: {name: pg}\nstringData: {Password: a, password: b}   # mounted by a connection with mountPath\n",
+        fix: "Rename one of the two keys, or list in the connection's `items` only the key the application reads.",
+    }
     InvalidProjection = "invalid-projection", Error, {
         summary: "A workload's `connections.dev/projection` annotation has a value other than `service-binding`, or asks for a projection that cannot be applied to a connection it uses or to one of its containers.",
         why: "A misspelt value would silently fall back to environment variables, and the application would look for files that never appear. Service Binding needs a `type` entry, which only a `connections.dev` Connection's generated settings ConfigMap provides (a KubeETL or Polyaxon connection has none); and a container that sets `SERVICE_BINDING_ROOT` from `valueFrom` or with a `$(VAR)` reference leaves the tool no path to mount the bindings at.",
