@@ -5,6 +5,8 @@
 // Each test file uses some of these helpers.
 #![allow(dead_code)]
 
+pub mod bounded;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -30,11 +32,17 @@ const ENVIRONMENT_THAT_CHANGES_OUTPUT: &[&str] = &[
 /// A command for the binary in `dir`, uncoloured, with none of the variables above.
 pub fn command_in(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(bin());
-    command.args(args).current_dir(dir).env("NO_COLOR", "1");
+    command.args(args).current_dir(dir);
+    plain_environment(&mut command);
+    command
+}
+
+/// No colour, and none of the variables above.
+pub fn plain_environment(command: &mut Command) {
+    command.env("NO_COLOR", "1");
     for name in ENVIRONMENT_THAT_CHANGES_OUTPUT {
         command.env_remove(name);
     }
-    command
 }
 
 /// Runs the binary in `dir`.
