@@ -10,29 +10,7 @@ use std::time::Duration;
 
 mod common;
 use common::bounded::{Bounds, Measured, run_bounded_in};
-use common::{kubectl_kustomize, run_in, snapshot, text, write};
-
-const GOOD: &str = "apiVersion: connections.dev/v1alpha1
-kind: Connection
-metadata: {name: cache, namespace: apps}
-spec:
-  type: redis
-  schema: {host: redis.apps.svc, port: 6379}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: api
-  namespace: apps
-  annotations: {connections.dev/use: cache}
-spec:
-  selector: {matchLabels: {app: api}}
-  template:
-    metadata: {labels: {app: api}}
-    spec:
-      containers:
-      - {name: api, image: ghcr.io/acme/api:1.0}
-";
+use common::{GOOD, kubectl_kustomize, run_in, snapshot, text, write};
 
 /// Hostile input is refused within a second of CPU and 97 MiB of address space, whatever the
 /// machine's load (the wall-clock bound only catches a child that blocks).

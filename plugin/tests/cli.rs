@@ -4,29 +4,7 @@
 use std::process::Command;
 
 mod common;
-use common::{bin, kubectl_kustomize, run, run_in, snapshot, text, workspace, write};
-
-const GOOD: &str = "apiVersion: connections.dev/v1alpha1
-kind: Connection
-metadata: {name: cache, namespace: apps}
-spec:
-  type: redis
-  schema: {host: redis.apps.svc, port: 6379}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: api
-  namespace: apps
-  annotations: {connections.dev/use: cache}
-spec:
-  selector: {matchLabels: {app: api}}
-  template:
-    metadata: {labels: {app: api}}
-    spec:
-      containers:
-      - {name: api, image: ghcr.io/acme/api:1.0}
-";
+use common::{GOOD, bin, kubectl_kustomize, run, run_in, snapshot, text, workspace, write};
 
 #[test]
 fn example_validates_clean_and_renders_byte_identically_twice() {

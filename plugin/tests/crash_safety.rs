@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{bin, command_in, text, write};
+use common::{bin, command_in, git, text, write};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -686,23 +686,6 @@ fn run_harnessed(
 /// The lines of a trace that open or connect a socket.
 fn socket_calls(trace: &str) -> Vec<&str> {
     trace.lines().filter(|l| l.contains(" socket(") || l.contains(" connect(")).collect()
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=test",
-            "-c",
-            "user.email=test@example.com",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
 }
 
 #[test]

@@ -6,7 +6,7 @@
 mod common;
 
 use base64::Engine as _;
-use common::{command_in, kubectl_kustomize, run_in, snapshot, text, workspace, write};
+use common::{command_in, git, kubectl_kustomize, run_in, snapshot, text, workspace, write};
 use connections_core::syntax::Node;
 use rsa::pkcs8::DecodePrivateKey as _;
 use rsa::{Oaep, RsaPrivateKey};
@@ -793,17 +793,6 @@ data:
     )
 }
 
-fn git_in(dir: &Path, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
-        .args(["-c", "init.defaultBranch=main"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
-}
-
 /// Every canary, in every secret-bearing input (Secret `stringData`, `data` and last-applied
 /// copy; Loft kubeconfig token, client key and password; a KubeDirector cluster's Secret;
 /// a Polyaxon connection's Secret; `--values`), looked for in
@@ -817,9 +806,9 @@ fn canaries_in_every_secret_bearing_input_never_leak() {
     let repo = tmp.path().join("repo");
     // The compared revision: committed in git (for --base) and rendered (for --against).
     canary_repository(&repo, true);
-    git_in(&repo, &["init", "-q"]);
-    git_in(&repo, &["add", "."]);
-    git_in(&repo, &["commit", "-qm", "before"]);
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "before"]);
     let before = tmp.path().join("before");
     let out = run_in(
         &repo,

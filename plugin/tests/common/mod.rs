@@ -94,3 +94,39 @@ pub fn kubectl_kustomize(dir: &Path) -> Output {
         "kubectl must be installed: these tests run the real kubectl kustomize on rendered output",
     )
 }
+
+/// A small clean repository: a Connection and a Deployment that uses it.
+pub const GOOD: &str = "apiVersion: connections.dev/v1alpha1
+kind: Connection
+metadata: {name: cache, namespace: apps}
+spec:
+  type: redis
+  schema: {host: redis.apps.svc, port: 6379}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: apps
+  annotations: {connections.dev/use: cache}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - {name: api, image: ghcr.io/acme/api:1.0}
+";
+
+/// Runs git in `dir` with a fixed identity and default branch; returns its stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
+        .args(["-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
