@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The targets, in the order they run.
-pub const TARGETS: [&str; 3] = ["loader", "render", "krm"];
+pub const TARGETS: [&str; 4] = ["loader", "subset", "render", "krm"];
 
 /// The cargo-fuzz release installed when it is missing.
 const CARGO_FUZZ_VERSION: &str = "0.13.1";
@@ -61,7 +61,7 @@ pub fn fuzz(root: &Path, args: &[String]) -> Result<(), String> {
         }
     };
     ensure_cargo_fuzz()?;
-    build(root)?;
+    build(root, seconds.is_none())?;
     let mut findings = Vec::new();
     for target in targets {
         let run = match seconds {
@@ -121,11 +121,19 @@ fn cargo_fuzz(root: &Path, args: &[&str]) -> Command {
     command
 }
 
-fn build(root: &Path) -> Result<(), String> {
-    println!("$ RUSTC_BOOTSTRAP=1 cargo fuzz build --sanitizer none");
-    let status = cargo_fuzz(root, &["build", "--sanitizer", "none"])
-        .status()
-        .map_err(|e| format!("cannot run cargo fuzz: {e}"))?;
+/// The cargo-fuzz flags of a build: replay uses the dev profile (unoptimised, so CI compiles
+/// the targets in about half the time; with debug assertions and overflow checks on, which
+/// only adds checks), fuzzing the default optimised build (executions per second matter).
+fn profile_flags(replay: bool) -> &'static [&'static str] {
+    if replay { &["--sanitizer", "none", "--dev"] } else { &["--sanitizer", "none"] }
+}
+
+fn build(root: &Path, replay: bool) -> Result<(), String> {
+    let mut args = vec!["build"];
+    args.extend(profile_flags(replay));
+    println!("$ RUSTC_BOOTSTRAP=1 cargo fuzz {}", args.join(" "));
+    let status =
+        cargo_fuzz(root, &args).status().map_err(|e| format!("cannot run cargo fuzz: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("cargo fuzz build failed ({status})")) }
 }
 
@@ -137,8 +145,11 @@ struct Run {
     findings: Vec<PathBuf>,
 }
 
+/// The committed corpus of `target`. The subset reader's target reads one file's text, as the
+/// loader's does, so it replays and starts from the loader's seeds.
 fn corpus_dir(root: &Path, target: &str) -> PathBuf {
-    root.join("fuzz/corpus").join(target)
+    let seeds = if target == "subset" { "loader" } else { target };
+    root.join("fuzz/corpus").join(seeds)
 }
 
 fn artifacts(root: &Path, target: &str) -> BTreeSet<PathBuf> {
@@ -158,10 +169,12 @@ fn run_target(
     target: &str,
     corpora: &[&Path],
     options: &[String],
+    replay: bool,
 ) -> Result<Run, String> {
     let before = artifacts(root, target);
     let started = std::time::Instant::now();
-    let mut args: Vec<String> = vec!["run".into(), "--sanitizer".into(), "none".into()];
+    let mut args: Vec<String> = vec!["run".into()];
+    args.extend(profile_flags(replay).iter().map(|f| f.to_string()));
     args.push(target.into());
     args.extend(corpora.iter().map(|c| c.display().to_string()));
     args.push("--".into());
@@ -218,7 +231,7 @@ fn replay(root: &Path, target: &str) -> Result<Run, String> {
     if count_files(&corpus) == 0 {
         return Err(format!("{} is empty; run `cargo xtask fuzz --corpus`", corpus.display()));
     }
-    run_target(root, target, &[&corpus], &["-runs=0".to_string()])
+    run_target(root, target, &[&corpus], &["-runs=0".to_string()], true)
 }
 
 /// Fuzzing for `seconds`, starting from the committed corpus and what earlier runs found.
@@ -231,6 +244,7 @@ fn explore(root: &Path, target: &str, seconds: u32) -> Result<Run, String> {
         target,
         &[&work, &corpus],
         &[format!("-max_total_time={seconds}"), "-print_final_stats=1".to_string()],
+        false,
     )
 }
 
@@ -403,7 +417,7 @@ fn write_corpus(root: &Path) -> Result<(), String> {
             seeds[2].push(krm_seed(case, true));
         }
     }
-    for (target, seeds) in TARGETS.iter().zip(seeds) {
+    for (target, seeds) in ["loader", "render", "krm"].iter().zip(seeds) {
         let dir = corpus_dir(root, target);
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         for entry in std::fs::read_dir(&dir).map_err(|e| e.to_string())?.flatten() {

@@ -108,6 +108,15 @@ fn ci() -> Result<(), String> {
     // The test API server tests itself first: the live tests rely on it.
     run("python3", &["tests/apiserver/test_server.py"], &[])?;
     run("cargo", &["test", "--workspace", "--locked"], &[])?;
+    // The fuzz crate is a workspace of its own: its style and lints are checked on their own.
+    let fuzz_manifest = ["--manifest-path", "fuzz/Cargo.toml"];
+    run("cargo", &[&["fmt", "--check"][..], &fuzz_manifest].concat(), &[])?;
+    run(
+        "cargo",
+        &[&["clippy", "--locked", "--all-targets"][..], &fuzz_manifest, &["--", "-D", "warnings"]]
+            .concat(),
+        &[],
+    )?;
     fuzz::fuzz(&root(), &["--replay".to_string()])?;
     dogfood()
 }
