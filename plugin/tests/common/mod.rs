@@ -5,6 +5,8 @@
 // Each test file uses some of these helpers.
 #![allow(dead_code)]
 
+pub mod apiserver;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
