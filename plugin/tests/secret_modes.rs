@@ -6,7 +6,7 @@
 mod common;
 
 use base64::Engine as _;
-use common::{command_in, kubectl_kustomize, run_in, snapshot, text, workspace, write};
+use common::{command_in, git, kubectl_kustomize, run_in, snapshot, text, workspace, write};
 use connections_core::syntax::Node;
 use rsa::pkcs8::DecodePrivateKey as _;
 use rsa::{Oaep, RsaPrivateKey};
@@ -580,4 +580,360 @@ fn no_secret_value_escapes_in_any_mode() {
     assert!(!tmp.path().join("out-reference").exists());
     assert!(tmp.path().join("out-sealed/kustomization.yaml").exists());
     assert!(tmp.path().join("out-external-secret/kustomization.yaml").exists());
+}
+
+/// Where a canary is planted, and so where it may legitimately show up.
+#[derive(Clone, Copy, PartialEq)]
+enum Planted {
+    /// Given to the run (`--values`): readable only in plaintext mode's stream.
+    Supplied,
+    /// Committed in plaintext in a Secret (or a kubeconfig that becomes one): carried by
+    /// render where the mode leaves Secrets readable (not sealed), never shown anywhere else.
+    Committed,
+    /// In the revision `diff --base` and `diff --against` compare with: never shown (diffs
+    /// mask Secret values).
+    Before,
+}
+
+/// Canaries, each in its own secret-bearing input.
+const CANARIES: &[(&str, Planted, &str)] = &[
+    ("canary-supplied-password-41d2", Planted::Supplied, "--values: the Connection's password"),
+    ("canary-supplied-username-7b10", Planted::Supplied, "--values: the Connection's username"),
+    ("canary-string-data-a3f7", Planted::Committed, "Secret stringData"),
+    ("canary-data-b19c", Planted::Committed, "Secret data (base64)"),
+    ("canary-applied-c0de", Planted::Committed, "the last-applied annotation of a Secret"),
+    ("canary-loft-token-d4e1", Planted::Committed, "Loft kubeconfig token"),
+    ("canary-loft-client-key-e5f2", Planted::Committed, "Loft kubeconfig client key"),
+    ("canary-loft-password-f6a3", Planted::Committed, "Loft kubeconfig basic-auth password"),
+    ("canary-kubedirector-0a4b", Planted::Committed, "KubeDirector cluster Secret"),
+    ("canary-polyaxon-committed-1b5c", Planted::Committed, "a Polyaxon connection's Secret"),
+    ("canary-before-2c6d", Planted::Before, "the compared revision's Secret"),
+];
+
+fn canary(label: &str) -> &'static str {
+    CANARIES.iter().find(|(_, _, l)| *l == label).unwrap().0
+}
+
+/// Whether `haystack` reveals `value`: as written, base64-encoded on its own, or inside any
+/// base64 text (a whole kubeconfig or configmeta value encoded at once).
+fn reveals(haystack: &str, value: &str) -> bool {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    if haystack.contains(value) || haystack.contains(&b64.encode(value)) {
+        return true;
+    }
+    haystack
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '='))
+        .filter(|run| run.len() >= 16)
+        .filter_map(|run| {
+            b64.decode(run.trim_end_matches('=')).ok().or_else(|| b64.decode(run).ok())
+        })
+        .any(|bytes| String::from_utf8_lossy(&bytes).contains(value))
+}
+
+/// A repository with a canary in every secret-bearing input (`before` plants the compared
+/// revision's value instead of the current one).
+fn canary_repository(root: &Path, before: bool) {
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let string_data =
+        if before { canary("the compared revision's Secret") } else { canary("Secret stringData") };
+    write(
+        root,
+        "data/connections.yaml",
+        "apiVersion: connections.dev/v1alpha1
+kind: Connection
+metadata: {name: orders, namespace: data}
+spec:
+  type: postgres
+  schema: {host: pg.data.svc, port: 5432, database: orders}
+  secret: {name: orders-db, items: [username, password]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: data
+  annotations: {connections.dev/use: orders}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers: [{name: api, image: \"ghcr.io/acme/api:1.0\"}]
+",
+    );
+    write(
+        root,
+        "data/committed.yaml",
+        &format!(
+            "apiVersion: v1
+kind: Secret
+metadata:
+  name: app
+  namespace: data
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{{\"kind\":\"Secret\",\"stringData\":{{\"old\":\"{applied}\"}}}}'
+stringData:
+  pin: {string_data}
+data:
+  token: {data}
+",
+            applied = canary("the last-applied annotation of a Secret"),
+            data = b64(canary("Secret data (base64)")),
+        ),
+    );
+    let client_key = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        canary("Loft kubeconfig client key")
+    );
+    write(
+        root,
+        "loft.yaml",
+        &format!(
+            "apiVersion: management.loft.sh/v1
+kind: ClusterConnect
+metadata: {{name: prod-eu}}
+spec:
+  adminUser: alice
+  config: |
+    apiVersion: v1
+    kind: Config
+    current-context: token
+    clusters:
+    - {{name: eu, cluster: {{server: \"https://prod-eu.example.com:6443\"}}}}
+    users:
+    - {{name: token, user: {{token: {token}}}}}
+    - {{name: cert, user: {{client-certificate-data: {cert}, client-key-data: {key}}}}}
+    - {{name: basic, user: {{username: admin, password: {password}}}}}
+    contexts:
+    - {{name: token, context: {{cluster: eu, user: token}}}}
+    - {{name: cert, context: {{cluster: eu, user: cert}}}}
+    - {{name: basic, context: {{cluster: eu, user: basic}}}}
+",
+            token = canary("Loft kubeconfig token"),
+            cert = b64("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"),
+            key = b64(&client_key),
+            password = canary("Loft kubeconfig basic-auth password"),
+        ),
+    );
+    write(
+        root,
+        "ml/notebook.yaml",
+        &format!(
+            "apiVersion: kubedirector.hpe.com/v1beta1
+kind: KubeDirectorCluster
+metadata: {{name: notebook, namespace: ml}}
+spec:
+  app: jupyter-notebook
+  connections: {{secrets: [git-ssh]}}
+  roles:
+  - {{id: controller, members: 1}}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: git-ssh
+  namespace: ml
+  labels: {{kubedirector.hpe.com/secretType: source-control}}
+data:
+  key: {}
+",
+            b64(canary("KubeDirector cluster Secret"))
+        ),
+    );
+    // Polyaxon connections live in the default namespace. (The secrets modes generate no
+    // Secret for them, so --values cannot supply one.)
+    write(
+        root,
+        "polyaxon/agent.yaml",
+        "connections:
+- name: lake
+  kind: s3
+  schema: {bucket: \"s3://lake\"}
+  secret: {name: aws-lake, items: [AWS_SECRET_ACCESS_KEY]}
+",
+    );
+    write(
+        root,
+        "polyaxon/objects.yaml",
+        &format!(
+            "apiVersion: v1
+kind: Secret
+metadata: {{name: aws-lake}}
+stringData: {{AWS_SECRET_ACCESS_KEY: {}}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: train
+  annotations: {{connections.dev/use: lake}}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{{name: train, image: \"ghcr.io/acme/train:1.0\"}}]
+",
+            canary("a Polyaxon connection's Secret")
+        ),
+    );
+}
+
+/// The values `--values` supplies, with a canary in each.
+fn canary_values() -> String {
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    format!(
+        "apiVersion: v1
+kind: Secret
+metadata: {{name: orders-db, namespace: data}}
+data:
+  username: {}
+  password: {}
+",
+        b64(canary("--values: the Connection's username")),
+        b64(canary("--values: the Connection's password")),
+    )
+}
+
+/// Every canary, in every secret-bearing input (Secret `stringData`, `data` and last-applied
+/// copy; Loft kubeconfig token, client key and password; a KubeDirector cluster's Secret;
+/// a Polyaxon connection's Secret; `--values`), looked for in
+/// everything each command prints or writes, in every format and at every verbosity
+/// (`KUBECTL_CONNECTIONS_TIMINGS` is the only extra output there is), in every mode. Only
+/// plaintext mode's stream may show a supplied value, and only render output outside sealed
+/// mode may carry a committed one (the repository already shows it).
+#[test]
+fn canaries_in_every_secret_bearing_input_never_leak() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    // The compared revision: committed in git (for --base) and rendered (for --against).
+    canary_repository(&repo, true);
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "before"]);
+    let before = tmp.path().join("before");
+    let out = run_in(
+        &repo,
+        &[
+            "render",
+            ".",
+            "--out",
+            before.to_str().unwrap(),
+            "--secrets",
+            "external-secret",
+            "--secret-store",
+            "vault",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    canary_repository(&repo, false);
+    write(tmp.path(), "values.yaml", &canary_values());
+    let values = tmp.path().join("values.yaml");
+    let values = values.to_str().unwrap();
+
+    let cert = key_file("cert.pem");
+    let cert = cert.to_str().unwrap();
+    let modes: [(&str, &[&str]); 4] = [
+        ("reference", &[]),
+        ("external-secret", &["--secret-store", "vault"]),
+        ("sealed", &["--cert", cert, "--values", values]),
+        ("plaintext", &["--allow-plaintext", "--values", values]),
+    ];
+    let before = before.to_str().unwrap().to_string();
+    let mut commands: Vec<Vec<String>> = Vec::new();
+    for format in ["human", "json", "github", "sarif"] {
+        commands.push(vec!["validate".into(), ".".into(), "--output-format".into(), format.into()]);
+    }
+    commands.push(vec!["validate".into(), ".".into(), "--color".into(), "always".into()]);
+    commands.push(vec!["render".into(), ".".into(), "--stdout".into()]);
+    commands.push(vec!["render".into(), ".".into(), "--out".into(), "OUT".into()]);
+    for format in ["unified", "markdown", "json"] {
+        for baseline in [["--against", before.as_str()], ["--base", "main"]] {
+            let mut command: Vec<String> = vec!["diff".into(), ".".into()];
+            command.extend(baseline.iter().map(|s| s.to_string()));
+            command.extend(["--format".into(), format.into()]);
+            commands.push(command);
+        }
+    }
+    let (mut runs, mut productive, mut files_checked) = (0, 0, 0);
+    for (mode, flags) in modes {
+        for command in &commands {
+            for timings in [false, true] {
+                let what = format!(
+                    "{mode}: {}{}",
+                    command.join(" "),
+                    if timings { " (timings)" } else { "" }
+                );
+                let out_dir = tmp.path().join(format!("out-{mode}-{runs}"));
+                let mut args: Vec<String> = command
+                    .iter()
+                    .map(|a| if a == "OUT" { out_dir.display().to_string() } else { a.clone() })
+                    .collect();
+                args.extend(["--secrets".into(), mode.into()]);
+                args.extend(flags.iter().map(|f| f.to_string()));
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                let mut run = command_in(&repo, &args);
+                if timings {
+                    run.env("KUBECTL_CONNECTIONS_TIMINGS", "1");
+                }
+                let out = run.output().unwrap();
+                let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+                assert!(matches!(out.status.code(), Some(0..=2)), "{what}: {stderr}");
+                if timings {
+                    assert!(stderr.contains("timings:"), "{what}: {stderr}");
+                }
+                let stream = command[0] == "render" && command[2] == "--stdout";
+                for &(value, planted, label) in CANARIES {
+                    assert!(!reveals(&stderr, value), "{what}: stderr shows {label}:\n{stderr}");
+                    let allowed_on_stdout = match planted {
+                        Planted::Supplied => mode == "plaintext" && stream,
+                        Planted::Committed => stream && mode != "sealed",
+                        Planted::Before => false,
+                    };
+                    if !allowed_on_stdout {
+                        assert!(
+                            !reveals(&stdout, value),
+                            "{what}: stdout shows {label}:\n{stdout}"
+                        );
+                    }
+                }
+                // Plaintext mode does show the supplied values in its stream: the check above
+                // would see a leak.
+                if mode == "plaintext" && stream {
+                    assert_eq!(out.status.code(), Some(0), "{what}: {stderr}");
+                    assert!(reveals(&stdout, canary("--values: the Connection's password")));
+                }
+                if out_dir.exists() {
+                    for (path, bytes) in snapshot(&out_dir) {
+                        let content = String::from_utf8_lossy(&bytes);
+                        for &(value, planted, label) in CANARIES {
+                            let allowed = planted == Planted::Committed && mode != "sealed";
+                            assert!(
+                                allowed || !reveals(&content, value),
+                                "{what}: {path} holds {label}"
+                            );
+                        }
+                        files_checked += 1;
+                    }
+                }
+                if matches!(out.status.code(), Some(0 | 1))
+                    && (!stdout.is_empty() || out_dir.exists())
+                {
+                    productive += 1;
+                } else {
+                    println!("no output: {what}: {}", stderr.lines().last().unwrap_or(""));
+                }
+                runs += 1;
+            }
+        }
+    }
+    println!(
+        "{} canaries x {} commands x {} modes x 2 verbosities: {runs} runs ({productive} with output), {files_checked} files searched",
+        CANARIES.len(),
+        commands.len(),
+        modes.len()
+    );
+    assert_eq!(runs, 4 * 13 * 2);
+    // All but the refusals: reference mode's renders and diffs (the Connection's Secret is
+    // only supplied, 16 runs) and plaintext mode into a folder (2).
+    assert_eq!(productive, runs - 18);
+    assert!(files_checked > 20, "{files_checked} files");
 }

@@ -82,10 +82,10 @@ checks! {
         fix: "Give the field the type shown in the message; quote numbers and booleans that are meant as strings.",
     }
     InvalidObject = "invalid-object", Error, {
-        summary: "A Kubernetes object lacks `apiVersion`, `kind` or `metadata.name`, or uses `generateName`.",
-        why: "kubectl cannot apply it; GitOps tools fail the whole sync.",
+        summary: "A Kubernetes object lacks `apiVersion`, `kind` or `metadata.name`, uses `generateName`, or has an `apiVersion` or `kind` the API server cannot accept.",
+        why: "kubectl cannot apply it; GitOps tools fail the whole sync. An `apiVersion` is a DNS-1123 subdomain group and a DNS-1035 label version, a `kind` letters, digits and '-'; anything else (a `/`, `..`, a Cyrillic letter that looks Latin) is a typo or an attack on the tools that build file paths from it, and render refuses it.",
         example: "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n",
-        fix: "Add the missing field. GitOps needs fixed names: replace `generateName` with `name`.",
+        fix: "Add the missing field. GitOps needs fixed names: replace `generateName` with `name`. Write `apiVersion` and `kind` as the API server names them.",
     }
     UnrecognisedDocument = "unrecognised-document", Info, {
         summary: "A YAML document is not a Kubernetes object nor a Polyaxon agent config, so it is ignored.",
@@ -302,6 +302,12 @@ checks! {
         why: "The pod spec would be invalid or would silently lose one of the two.",
         example: "volumes:\n- name: pg-cred   # also injected for connection warehouse\n",
         fix: "Rename the workload's own volume, or remove the duplicate from the workload.",
+    }
+    CaseCollision = "case-collision", Warning, {
+        summary: "A volume projected into a workload would hold two files whose names differ only in upper and lower case (Secret or ConfigMap keys such as `Password` and `password`, or two entries of a service binding).",
+        why: "On a case-insensitive filesystem one file replaces the other: Windows nodes mount Secret and ConfigMap volumes on NTFS, so the application reads whichever kubelet wrote last, a value nobody chose. (Render's own output files never collide this way: objects whose paths would differ only in case get their API group, then a hash, in the file name.)",
+        example: "kind: Secret\nmetadata: {name: pg}\nstringData: {Password: a, password: b}   # mounted by a connection with mountPath\n",
+        fix: "Rename one of the two keys, or list in the connection's `items` only the key the application reads.",
     }
     InvalidProjection = "invalid-projection", Error, {
         summary: "A workload's `connections.dev/projection` annotation has a value other than `service-binding`, or asks for a projection that cannot be applied to a connection it uses or to one of its containers.",

@@ -30,6 +30,7 @@ pub mod suggest;
 pub mod syntax;
 pub mod uri;
 pub mod validate;
+pub mod yaml_subset;
 
 use diagnostic::Diagnostic;
 use model::{LowerOptions, Model};

@@ -70,6 +70,36 @@ pub fn dns1035_label(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A `kind`: what the API server accepts for a custom resource's kind (lower-cased, a
+/// DNS-1035 label; every built-in kind is one too), so letters, digits and '-', starting with
+/// a letter, at most 63 characters.
+pub fn kind(s: &str) -> Result<(), String> {
+    let lowered = s.to_ascii_lowercase();
+    let ok = !s.is_empty()
+        && s.len() <= DNS1123_LABEL_MAX
+        && lowered.bytes().all(|c| is_lower_alnum(c) || c == b'-')
+        && lowered.as_bytes()[0].is_ascii_lowercase()
+        && !lowered.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err("must be letters, digits and '-', starting with a letter and at most 63 characters (a DNS-1035 label, in any case)".into())
+    }
+}
+
+/// An `apiVersion`: `VERSION` or `GROUP/VERSION`, the group a DNS-1123 subdomain and the
+/// version a DNS-1035 label (the API server's rules for API groups and versions).
+pub fn api_version(s: &str) -> Result<(), String> {
+    let (group, version) = match s.split_once('/') {
+        Some((group, version)) => (Some(group), version),
+        None => (None, s),
+    };
+    if let Some(group) = group {
+        dns1123_subdomain(group).map_err(|reason| format!("has a group that {reason}"))?;
+    }
+    dns1035_label(version).map_err(|reason| format!("has a version that {reason}"))
+}
+
 /// Names of RBAC objects: anything but `.`, `..`, and names containing `/` or `%`.
 pub fn path_segment_name(s: &str) -> Result<(), String> {
     if s.is_empty() {
@@ -221,6 +251,24 @@ pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_and_api_versions_follow_the_api_server() {
+        for ok in ["ConfigMap", "KubeDirectorCluster", "THING", "my-kind", "V1Thing"] {
+            assert!(kind(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "../x", "a/b", "Con\u{444}igMap", "1st", "x-", "Thing.v1", &"K".repeat(64)]
+        {
+            assert!(kind(bad).is_err(), "{bad}");
+        }
+        for ok in ["v1", "apps/v1", "kustomize.config.k8s.io/v1beta1", "x.example/v2alpha3"] {
+            assert!(api_version(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "../../v1", "a/b/v1", "Apps/v1", "apps/", "/v1", "apps/V1", "\u{430}pps/v1"]
+        {
+            assert!(api_version(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn names_follow_apimachinery() {

@@ -153,6 +153,28 @@ fn read_one(path: &Path, file: FileId, options: &LoadOptions) -> FileResult {
             };
         }
     };
+    // YAML allows no control character but tab and line breaks (kubectl: "control characters
+    // are not allowed"); saphyr takes a NUL for the end of the stream and would report an
+    // unexpected end somewhere before it. Reported where it is, as kubectl refuses the file.
+    if let Some(at) =
+        text.bytes().position(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f)
+    {
+        let byte = text.as_bytes()[at];
+        let name = if byte == 0 {
+            "a NUL byte".to_string()
+        } else {
+            format!("the control character {byte:#04x}")
+        };
+        return FileResult::Problem {
+            text,
+            check: Check::YamlSyntax,
+            message: format!(
+                "this file holds {name}, which YAML does not allow (kubectl refuses the file: control characters are not allowed)"
+            ),
+            offset: at as u32,
+            label: "control character",
+        };
+    }
     // A byte order mark is allowed at the start; saphyr skips it, spans stay byte offsets.
     let lines = connections_core::source::LineIndex::new(&text);
     let (documents, diagnostics) = yaml::parse(file, &text, &lines, options.limits);

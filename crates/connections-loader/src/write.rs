@@ -1,12 +1,18 @@
 //! Atomic output: render into a fresh folder beside the target, then swap it in.
 //!
-//! Either the whole new output is in place or the old one is untouched: files are written to
-//! `.NAME.tmp-*` next to `NAME`, then the two folders are exchanged with one `renameat2`
-//! (`RENAME_EXCHANGE`) where the filesystem supports it, or two renames where it does not.
+//! Either the whole new output is in place or the old one is untouched. While writing,
+//! `.NAME.tmp-PID-N/` next to `NAME` holds a marker file ([`STAGING_MARKER`]) and `new/`, the
+//! new output; `new/` and `NAME` are exchanged with one `renameat2` (`RENAME_EXCHANGE`) where
+//! the filesystem supports it, or two renames where it does not. The temporary folder, which
+//! then holds the old output, is removed marker last, so a run killed at any point leaves
+//! either the old or the new output, plus at most a temporary folder that the next render
+//! recognises (by its name and its marker, never by its name alone) and removes.
+//!
 //! A bookkeeping file, `.connections/manifest`, lists the files render wrote; a later render
 //! removes only those. Every other file in the folder (a README someone added) is carried
 //! over into the new folder, and render refuses to overwrite one. Two renders of the same
-//! folder at once are serialised by a lock on the parent folder.
+//! folder at once are serialised by a lock on the parent folder (`flock`, released by the
+//! kernel when the process ends, however it ends).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -19,6 +25,13 @@ pub const BOOKKEEPING_DIR: &str = ".connections";
 pub const MANIFEST_FILE: &str = "manifest";
 const MANIFEST_HEADER: &str =
     "# Files written by kubectl-connections render; it removes only these.";
+/// The file that marks a temporary folder as render's own, so that a later render may remove
+/// it when the run that made it was killed.
+pub const STAGING_MARKER: &str = ".kubectl-connections-staging";
+/// The new output inside a temporary folder (after the exchange: the old output).
+const STAGED_OUTPUT: &str = "new";
+/// The old output inside a temporary folder, between the two renames of the fallback swap.
+const MOVED_ASIDE: &str = "old";
 
 /// Why output could not be written. The target folder is unchanged in every case.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +57,9 @@ pub enum WriteError {
     /// The output path is not a plain folder.
     #[error("{} is not a folder", .0.display())]
     NotADirectory(PathBuf),
+    /// The output folder is a mount point, which cannot be replaced by a rename.
+    #[error("{} is a mount point (a volume mounted there?), which cannot be replaced in one step; render into a folder inside it", .0.display())]
+    MountPoint(PathBuf),
     /// A planned path would leave the output folder.
     #[error("refusing to write {0:?}: output paths must stay inside the output folder")]
     UnsafePath(String),
@@ -62,6 +78,8 @@ pub struct WriteReport {
     pub removed: usize,
     /// Files render did not write, carried over.
     pub kept: usize,
+    /// Temporary folders of earlier, killed renders that were removed.
+    pub leftovers: usize,
 }
 
 /// Whether a relative output path is plain: no `..`, no absolute path, no empty parts.
@@ -86,40 +104,138 @@ pub fn read_manifest(dir: &Path) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
-/// Lists every file under `dir` except the bookkeeping folder, as relative paths.
-fn existing_files(dir: &Path) -> Result<Vec<(String, fs::FileType)>, WriteError> {
+/// One entry of an existing output folder.
+struct Existing {
+    /// Its path relative to the folder.
+    rel: PathBuf,
+    /// The same path as `/`-separated text, when it is UTF-8 (every path render writes is).
+    text: Option<String>,
+    kind: fs::FileType,
+}
+
+/// Lists every entry under `dir` except the manifest, links not followed.
+fn existing_files(dir: &Path) -> Result<Vec<Existing>, WriteError> {
+    let manifest = Path::new(BOOKKEEPING_DIR).join(MANIFEST_FILE);
     let mut out = Vec::new();
-    let mut walker = walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name().into_iter();
-    while let Some(entry) = walker.next() {
+    for entry in walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name().min_depth(1) {
         let entry = entry.map_err(|e| WriteError::Io {
             action: "cannot list",
             path: e.path().unwrap_or(dir).to_path_buf(),
             source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("walk error")),
         })?;
-        if entry.depth() == 0 {
+        let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path()).to_path_buf();
+        if rel == manifest {
             continue;
         }
-        let rel = entry
-            .path()
-            .strip_prefix(dir)
-            .unwrap_or(entry.path())
-            .to_string_lossy()
-            .replace('\\', "/");
-        if entry.depth() == 1 && rel == BOOKKEEPING_DIR {
-            walker.skip_current_dir();
-            continue;
-        }
-        out.push((rel, entry.file_type()));
+        let text = rel.to_str().map(|t| t.replace('\\', "/"));
+        out.push(Existing { rel, text, kind: entry.file_type() });
     }
     Ok(out)
 }
 
-struct TempDir(Option<PathBuf>);
+/// Whether `file_name` is that of a temporary folder for the output `name`:
+/// `.NAME.tmp-PID-N`, digits only after the name.
+fn is_staging_name(file_name: &str, name: &str) -> bool {
+    let Some(rest) = file_name.strip_prefix(&format!(".{name}.tmp-")) else { return false };
+    let Some((pid, n)) = rest.split_once('-') else { return false };
+    [pid, n].iter().all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+}
 
-impl Drop for TempDir {
+/// Removes a temporary folder: its content first, the marker last, so that a removal cut
+/// short leaves a folder still recognised as render's own.
+fn remove_staging(staging: &Path) -> Result<(), WriteError> {
+    for entry in fs::read_dir(staging).map_err(io("cannot list", staging))? {
+        let entry = entry.map_err(io("cannot list", staging))?;
+        if entry.file_name() == STAGING_MARKER {
+            continue;
+        }
+        let path = entry.path();
+        let is_dir = entry.file_type().map_err(io("cannot remove", &path))?.is_dir();
+        if is_dir { fs::remove_dir_all(&path) } else { fs::remove_file(&path) }
+            .map_err(io("cannot remove", &path))?;
+    }
+    let marker = staging.join(STAGING_MARKER);
+    match fs::remove_file(&marker) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io("cannot remove", &marker)(e)),
+    }
+    fs::remove_dir(staging).map_err(io("cannot remove", staging))
+}
+
+/// Removes the temporary folders of earlier renders of `dir` that were killed, with the lock
+/// held (so none of them belongs to a running render). A folder is removed only when it has
+/// render's name and render's marker, or has the name and is empty (a run killed before it
+/// wrote the marker). When a run was killed between the two renames of the fallback swap,
+/// the old output is moved back first.
+fn remove_leftovers(parent: &Path, name: &str, dir: &Path) -> Result<usize, WriteError> {
+    let mut removed = 0;
+    for entry in fs::read_dir(parent).map_err(io("cannot list", parent))? {
+        let entry = entry.map_err(io("cannot list", parent))?;
+        let is_ours = entry.file_name().to_str().is_some_and(|n| is_staging_name(n, name))
+            && entry.file_type().is_ok_and(|t| t.is_dir());
+        if !is_ours {
+            continue;
+        }
+        let staging = entry.path();
+        if !staging.join(STAGING_MARKER).is_file() {
+            // Only if empty: anything else is not ours to remove.
+            if fs::remove_dir(&staging).is_ok() {
+                removed += 1;
+            }
+            continue;
+        }
+        let moved_aside = staging.join(MOVED_ASIDE);
+        if moved_aside.is_dir() && fs::symlink_metadata(dir).is_err() {
+            fs::rename(&moved_aside, dir).map_err(io("cannot move the old output back to", dir))?;
+        }
+        remove_staging(&staging)?;
+        removed += 1;
+    }
+    Ok(removed)
+}
+
+/// A temporary folder of this run, removed (marker last) when dropped.
+struct Staging(Option<PathBuf>);
+
+impl Staging {
+    /// Makes a new temporary folder for the output `name` in `parent`, with its marker.
+    fn create(parent: &Path, name: &str) -> Result<Staging, WriteError> {
+        let pid = std::process::id();
+        for n in 0..1000 {
+            let path = parent.join(format!(".{name}.tmp-{pid}-{n}"));
+            match fs::create_dir(&path) {
+                Ok(()) => {
+                    let staging = Staging(Some(path));
+                    let marker = staging.path().join(STAGING_MARKER);
+                    let note = format!(
+                        "kubectl-connections render of {name}; a later render removes this folder if it is left behind\n"
+                    );
+                    fs::write(&marker, note).map_err(io("cannot create", &marker))?;
+                    return Ok(staging);
+                }
+                // A folder of that name exists (a user's, or a killed run's with our pid):
+                // never reuse it.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io("cannot create", &path)(e)),
+            }
+        }
+        Err(WriteError::Io {
+            action: "cannot create a temporary folder in",
+            path: parent.to_path_buf(),
+            source: std::io::Error::other("too many folders of that name exist"),
+        })
+    }
+
+    fn path(&self) -> &Path {
+        self.0.as_deref().expect("a live temporary folder")
+    }
+}
+
+impl Drop for Staging {
     fn drop(&mut self) {
         if let Some(path) = self.0.take() {
-            let _ = fs::remove_dir_all(path);
+            let _ = remove_staging(&path);
         }
     }
 }
@@ -153,6 +269,34 @@ fn write_all(root: &Path, files: &[(String, String)]) -> Result<(), WriteError> 
     connections_core::par::map(files, crate::threads(), create).into_iter().collect()
 }
 
+/// Every folder that holds one of `paths` (`a/b/c.yaml`: `a` and `a/b`).
+fn folders_of<'p>(paths: impl Iterator<Item = &'p str>) -> BTreeSet<&'p str> {
+    paths.flat_map(|path| path.match_indices('/').map(move |(i, _)| &path[..i])).collect()
+}
+
+/// The entries of the existing folder that render did not write and would collide with the
+/// plan: a file where render writes a file or needs a folder, or a folder where render writes
+/// a file.
+fn clashes(
+    existing: &[Existing],
+    previous: &BTreeSet<String>,
+    planned: &BTreeSet<&str>,
+) -> Vec<String> {
+    let planned_folders = folders_of(planned.iter().copied());
+    existing
+        .iter()
+        .filter_map(|entry| {
+            let rel = entry.text.as_deref()?;
+            let clash = if entry.kind.is_dir() {
+                planned.contains(rel)
+            } else {
+                !previous.contains(rel) && (planned.contains(rel) || planned_folders.contains(rel))
+            };
+            clash.then(|| rel.to_string())
+        })
+        .collect()
+}
+
 /// Writes `files` (relative path, content) as the whole content of `dir`, atomically.
 pub fn write_output(dir: &Path, files: &[(String, String)]) -> Result<WriteReport, WriteError> {
     for (path, _) in files {
@@ -165,12 +309,17 @@ pub fn write_output(dir: &Path, files: &[(String, String)]) -> Result<WriteRepor
     {
         return Err(WriteError::NotADirectory(dir.to_path_buf()));
     }
-    let name =
-        dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let Some(name) = dir.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Err(WriteError::NotADirectory(dir.to_path_buf()));
+    };
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    // A file where a folder of the path should be fails below as "File exists"; name it.
+    if let Some(file) = parent.ancestors().find(|a| a.exists()).filter(|a| !a.is_dir()) {
+        return Err(WriteError::NotADirectory(file.to_path_buf()));
+    }
     fs::create_dir_all(&parent).map_err(io("cannot create", &parent))?;
 
     // Renders into the same parent folder are serialised by a lock on that folder itself, so
@@ -179,94 +328,107 @@ pub fn write_output(dir: &Path, files: &[(String, String)]) -> Result<WriteRepor
     rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive).map_err(|e| {
         WriteError::Io { action: "cannot lock", path: parent.clone(), source: e.into() }
     })?;
+    let leftovers = remove_leftovers(&parent, &name, dir)?;
 
-    let exists = dir.is_dir();
+    let old = fs::symlink_metadata(dir).ok();
+    let exists = old.is_some();
     let previous = if exists { read_manifest(dir) } else { BTreeSet::new() };
     let existing = if exists { existing_files(dir)? } else { Vec::new() };
     let planned: BTreeSet<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
-    let foreign: Vec<&(String, fs::FileType)> =
-        existing.iter().filter(|(rel, kind)| !kind.is_dir() && !previous.contains(rel)).collect();
-    let clashes: Vec<String> = foreign
-        .iter()
-        .filter(|(rel, _)| planned.contains(rel.as_str()))
-        .map(|(rel, _)| rel.clone())
-        .collect();
+    let clashes = clashes(&existing, &previous, &planned);
     if !clashes.is_empty() {
         return Err(WriteError::Foreign { dir: dir.to_path_buf(), files: clashes });
     }
 
-    let temp_path = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    if temp_path.exists() {
-        fs::remove_dir_all(&temp_path).map_err(io("cannot remove", &temp_path))?;
+    let staging = Staging::create(&parent, &name)?;
+    let new = staging.path().join(STAGED_OUTPUT);
+    fs::create_dir(&new).map_err(io("cannot create", &new))?;
+    if let Some(old) = &old {
+        fs::set_permissions(&new, old.permissions())
+            .map_err(io("cannot set permissions of", &new))?;
     }
-    fs::create_dir(&temp_path).map_err(io("cannot create", &temp_path))?;
-    let mut temp = TempDir(Some(temp_path.clone()));
 
-    write_all(&temp_path, files)?;
+    write_all(&new, files)?;
     let mut manifest = String::from(MANIFEST_HEADER);
     manifest.push('\n');
     for path in &planned {
         manifest.push_str(path);
         manifest.push('\n');
     }
-    write_file(&temp_path.join(BOOKKEEPING_DIR).join(MANIFEST_FILE), manifest.as_bytes())?;
+    write_file(&new.join(BOOKKEEPING_DIR).join(MANIFEST_FILE), manifest.as_bytes())?;
 
     // Carry over what render did not write, and empty folders someone made.
-    for (rel, kind) in &existing {
-        let from = dir.join(rel);
-        let to = temp_path.join(rel);
-        if kind.is_dir() {
-            if !previous.iter().any(|p| p.starts_with(&format!("{rel}/"))) {
+    let mut kept = 0;
+    let previous_folders = folders_of(previous.iter().map(String::as_str));
+    for entry in &existing {
+        let written_by_render = entry.text.as_ref().is_some_and(|t| previous.contains(t));
+        let from = dir.join(&entry.rel);
+        let to = new.join(&entry.rel);
+        if entry.kind.is_dir() {
+            let holds_render_files =
+                entry.text.as_deref().is_some_and(|t| previous_folders.contains(t));
+            if !holds_render_files {
                 fs::create_dir_all(&to).map_err(io("cannot create", &to))?;
             }
             continue;
         }
-        if previous.contains(rel) {
+        if written_by_render {
             continue;
         }
         if let Some(parent) = to.parent() {
             fs::create_dir_all(parent).map_err(io("cannot create", parent))?;
         }
-        if kind.is_symlink() {
+        if entry.kind.is_symlink() {
             let target = fs::read_link(&from).map_err(io("cannot read link", &from))?;
             std::os::unix::fs::symlink(target, &to).map_err(io("cannot create link", &to))?;
         } else if fs::hard_link(&from, &to).is_err() {
             fs::copy(&from, &to).map_err(io("cannot copy", &from))?;
         }
+        kept += 1;
     }
 
     let removed = previous.iter().filter(|p| !planned.contains(p.as_str())).count();
     if exists {
-        swap(&temp_path, dir)?;
-        // `temp_path` now holds the old output; the guard removes it.
+        swap(&new, dir, staging.path())?;
+        // The temporary folder now holds the old output; dropping it removes it.
     } else {
-        fs::rename(&temp_path, dir).map_err(io("cannot move output into place at", dir))?;
-        temp.0 = None;
+        fs::rename(&new, dir).map_err(io("cannot move output into place at", dir))?;
     }
-    drop(temp);
+    drop(staging);
     drop(lock);
-    Ok(WriteReport { written: files.len(), removed, kept: foreign.len() })
+    Ok(WriteReport { written: files.len(), removed, kept, leftovers })
 }
 
-/// Exchanges two folders atomically where the filesystem can, else with two renames.
-fn swap(new: &Path, dir: &Path) -> Result<(), WriteError> {
+/// Exchanges the folders `new` and `dir` atomically where the filesystem can; where it
+/// cannot, moves `dir` aside into `staging` and `new` into its place (a run killed between the
+/// two renames leaves the old output in `staging`, which the next render moves back).
+fn swap(new: &Path, dir: &Path, staging: &Path) -> Result<(), WriteError> {
     use rustix::fs::{CWD, RenameFlags, renameat_with};
+    use rustix::io::Errno;
+    let failed = |source: std::io::Error| {
+        if source.raw_os_error() == Some(Errno::BUSY.raw_os_error()) {
+            WriteError::MountPoint(dir.to_path_buf())
+        } else {
+            WriteError::Io {
+                action: "cannot move output into place at",
+                path: dir.to_path_buf(),
+                source,
+            }
+        }
+    };
     match renameat_with(CWD, new, CWD, dir, RenameFlags::EXCHANGE) {
         Ok(()) => Ok(()),
-        Err(_) => {
-            let backup = new.with_extension("old");
-            fs::rename(dir, &backup).map_err(io("cannot move old output aside at", dir))?;
+        // Filesystems without the exchange: two renames.
+        Err(Errno::INVAL | Errno::NOSYS | Errno::NOTSUP) => {
+            let aside = staging.join(MOVED_ASIDE);
+            fs::rename(dir, &aside).map_err(failed)?;
             if let Err(source) = fs::rename(new, dir) {
-                let _ = fs::rename(&backup, dir);
-                return Err(WriteError::Io {
-                    action: "cannot move output into place at",
-                    path: dir.to_path_buf(),
-                    source,
-                });
+                let _ = fs::rename(&aside, dir);
+                return Err(failed(source));
             }
-            fs::rename(&backup, new).map_err(io("cannot clean up", &backup))?;
             Ok(())
         }
+        Err(e) => Err(failed(e.into())),
     }
 }
 
@@ -285,7 +447,7 @@ mod tests {
         write_output(&out, &files(&[("a/x.yaml", "1"), ("b.yaml", "2")])).unwrap();
         fs::write(out.join("README.md"), "mine").unwrap();
         let report = write_output(&out, &files(&[("b.yaml", "3")])).unwrap();
-        assert_eq!(report, WriteReport { written: 1, removed: 1, kept: 1 });
+        assert_eq!(report, WriteReport { written: 1, removed: 1, kept: 1, leftovers: 0 });
         assert!(!out.join("a/x.yaml").exists());
         assert_eq!(fs::read_to_string(out.join("b.yaml")).unwrap(), "3");
         assert_eq!(fs::read_to_string(out.join("README.md")).unwrap(), "mine");
@@ -321,6 +483,144 @@ mod tests {
         let leftovers: Vec<_> =
             fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(leftovers, vec![std::ffi::OsString::from("rendered")]);
+    }
+
+    #[test]
+    fn keeps_every_file_it_did_not_write_whatever_its_name() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("rendered");
+        write_output(&out, &files(&[("apps/a.yaml", "1")])).unwrap();
+        let odd = std::ffi::OsStr::from_bytes(b"apps/not-utf8-\xff.yaml");
+        fs::write(out.join(odd), "bytes").unwrap();
+        fs::write(out.join(".connections/notes"), "beside the manifest").unwrap();
+        fs::write(out.join("apps/A.yaml"), "other case").unwrap();
+        let report = write_output(&out, &files(&[("apps/b.yaml", "2")])).unwrap();
+        assert_eq!((report.removed, report.kept), (1, 3));
+        assert_eq!(fs::read(out.join(odd)).unwrap(), b"bytes");
+        assert_eq!(
+            fs::read_to_string(out.join(".connections/notes")).unwrap(),
+            "beside the manifest"
+        );
+        assert_eq!(fs::read_to_string(out.join("apps/A.yaml")).unwrap(), "other case");
+        assert!(!out.join("apps/a.yaml").exists());
+        assert_eq!(read_manifest(&out), BTreeSet::from(["apps/b.yaml".to_string()]));
+    }
+
+    #[test]
+    fn refuses_a_file_where_it_needs_a_folder_and_a_folder_where_it_writes_a_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("rendered");
+        fs::create_dir_all(out.join("b.yaml")).unwrap();
+        fs::write(out.join("b.yaml/notes"), "mine").unwrap();
+        fs::write(out.join("apps"), "a file named like a folder render writes into").unwrap();
+        std::os::unix::fs::symlink("/tmp", out.join("teams")).unwrap();
+        let err = write_output(
+            &out,
+            &files(&[("apps/a.yaml", "1"), ("b.yaml", "2"), ("teams/x/c.yaml", "3")]),
+        )
+        .unwrap_err();
+        let WriteError::Foreign { files, .. } = err else { panic!("{err}") };
+        assert_eq!(files, ["apps", "b.yaml", "teams"]);
+        assert_eq!(fs::read_to_string(out.join("b.yaml/notes")).unwrap(), "mine");
+        assert_eq!(fs::read_link(out.join("teams")).unwrap(), Path::new("/tmp"));
+        assert_eq!(names(tmp.path()), ["rendered"]);
+    }
+
+    /// A temporary folder as a run killed mid-write leaves it.
+    fn leftover(parent: &Path, name: &str, pid: u32, aside: bool) -> PathBuf {
+        let staging = parent.join(format!(".{name}.tmp-{pid}-0"));
+        fs::create_dir_all(staging.join(STAGED_OUTPUT).join("apps")).unwrap();
+        fs::write(staging.join(STAGED_OUTPUT).join("apps/half.yaml"), "half written").unwrap();
+        fs::write(staging.join(STAGING_MARKER), "").unwrap();
+        if aside {
+            fs::create_dir_all(staging.join(MOVED_ASIDE)).unwrap();
+            fs::write(staging.join(MOVED_ASIDE).join("README.md"), "mine").unwrap();
+        }
+        staging
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn removes_temporary_folders_of_killed_runs_and_nothing_that_only_looks_like_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("rendered");
+        write_output(&out, &files(&[("a.yaml", "1")])).unwrap();
+        leftover(tmp.path(), "rendered", 1, false);
+        fs::create_dir(tmp.path().join(".rendered.tmp-2-0")).unwrap(); // killed before its marker
+        // Look-alikes: no marker, another name, not a folder, and this process's own pid.
+        let pid = std::process::id();
+        for user in [
+            ".rendered.tmp-3-0".to_string(),
+            ".rendered.tmp-x-0".into(),
+            ".other.tmp-4-0".into(),
+            format!(".rendered.tmp-{pid}"),
+            format!(".rendered.tmp-{pid}-0"),
+        ] {
+            fs::create_dir(tmp.path().join(&user)).unwrap();
+            fs::write(tmp.path().join(&user).join("keep.txt"), "a user's").unwrap();
+        }
+        fs::write(tmp.path().join(".rendered.tmp-5-0"), "a user's file").unwrap();
+        let before = names(tmp.path());
+
+        let report = write_output(&out, &files(&[("a.yaml", "2")])).unwrap();
+        assert_eq!(report.leftovers, 2);
+        let after = names(tmp.path());
+        let gone: Vec<&String> = before.iter().filter(|n| !after.contains(n)).collect();
+        assert_eq!(gone, [".rendered.tmp-1-0", ".rendered.tmp-2-0"]);
+        assert_eq!(after.len(), before.len() - 2, "{after:?}");
+        assert_eq!(
+            fs::read_to_string(tmp.path().join(format!(".rendered.tmp-{pid}-0/keep.txt"))).unwrap(),
+            "a user's"
+        );
+        assert_eq!(fs::read_to_string(out.join("a.yaml")).unwrap(), "2");
+    }
+
+    #[test]
+    fn a_run_killed_between_the_two_renames_of_the_fallback_gets_its_old_output_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("rendered");
+        // The old output (a README someone added, and no manifest) was moved aside, the new one
+        // not yet moved in.
+        leftover(tmp.path(), "rendered", 1, true);
+        let report = write_output(&out, &files(&[("a.yaml", "new")])).unwrap();
+        assert_eq!((report.leftovers, report.kept), (1, 1));
+        assert_eq!(fs::read_to_string(out.join("README.md")).unwrap(), "mine");
+        assert_eq!(names(tmp.path()), ["rendered"]);
+    }
+
+    #[test]
+    fn a_removal_cut_short_leaves_a_folder_still_recognised() {
+        let tmp = tempfile::tempdir().unwrap();
+        let staging = leftover(tmp.path(), "rendered", 1, true);
+        remove_staging(&staging).unwrap();
+        assert!(!staging.exists());
+        // The marker goes last: with everything but the marker gone, it is still render's.
+        let staging = leftover(tmp.path(), "rendered", 1, false);
+        fs::remove_dir_all(staging.join(STAGED_OUTPUT)).unwrap();
+        assert_eq!(
+            remove_leftovers(tmp.path(), "rendered", &tmp.path().join("rendered")).unwrap(),
+            1
+        );
+        assert!(!staging.exists());
+    }
+
+    #[test]
+    fn names_the_file_that_stands_where_a_folder_of_the_path_should_be() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(tmp.path().join("a-file"), "x").unwrap();
+        let err = write_output(&tmp.path().join("a-file/sub/out"), &files(&[("a.yaml", "1")]))
+            .unwrap_err();
+        assert_eq!(err.to_string(), format!("{}/a-file is not a folder", tmp.path().display()));
+        assert_eq!(names(tmp.path()), ["a-file"]);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use super::{Failure, Outcome, format_findings, has_errors, judge, print_stderr, 
 use crate::cli::RenderArgs;
 use crate::settings::{Input, Reporting};
 use connections_core::diagnostic::Severity;
+use connections_loader::write::WriteError;
 use std::path::{Path, PathBuf};
 
 /// An absolute, normalised form of a path that may not exist yet.
@@ -167,7 +168,15 @@ pub fn run(args: &RenderArgs) -> Result<Outcome, Failure> {
     match &args.out {
         Some(out) => {
             let files = plan.files();
-            let report = connections_loader::write::write_output(out, &files)?;
+            let report = connections_loader::write::write_output(out, &files).map_err(|e| {
+                // A disk that fills up, a read-only filesystem: say what did not change.
+                match e {
+                    WriteError::Io { .. } => {
+                        Failure(format!("{e}; {} is unchanged", out.display()))
+                    }
+                    _ => Failure(e.to_string()),
+                }
+            })?;
             let mut line = format!(
                 "rendered {} objects from {} files into {}",
                 plan.objects.len(),
@@ -176,6 +185,13 @@ pub fn run(args: &RenderArgs) -> Result<Outcome, Failure> {
             );
             if report.removed > 0 {
                 line.push_str(&format!(" ({} stale files removed)", report.removed));
+            }
+            if report.leftovers > 0 {
+                line.push_str(&format!(
+                    " ({} temporary folder{} of an interrupted render removed)",
+                    report.leftovers,
+                    if report.leftovers == 1 { "" } else { "s" }
+                ));
             }
             if report.kept > 0 {
                 line.push_str(&format!(" ({} files not written by render kept)", report.kept));

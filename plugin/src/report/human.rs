@@ -15,8 +15,58 @@ pub const PLAIN_WIDTH: usize = 100;
 
 struct Shown<'a> {
     diagnostic: &'a Diagnostic,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<NamedSource<Windowed>>,
     heading: String,
+}
+
+/// A file's text with its line starts, so that miette reads a span's lines from where they
+/// start: its own reading of a text scans it from the first byte, for every finding, which
+/// is quadratic for many findings in one large file (a million documents in one file).
+#[derive(Clone, Debug)]
+struct Windowed {
+    text: Arc<str>,
+    /// Byte offsets of line starts (after LF, CR LF and a lone CR, as miette splits lines).
+    line_starts: Arc<[usize]>,
+}
+
+impl Windowed {
+    fn new(text: Arc<str>) -> Windowed {
+        let bytes = text.as_bytes();
+        let mut line_starts = vec![0];
+        for (i, &byte) in bytes.iter().enumerate() {
+            if byte == b'\n' || (byte == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                line_starts.push(i + 1);
+            }
+        }
+        Windowed { text, line_starts: line_starts.into() }
+    }
+}
+
+impl miette::SourceCode for Windowed {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        // miette's reading of the text from a line start a few lines before the span gives
+        // what its reading from the first byte does, shifted by the lines skipped.
+        let line = self.line_starts.partition_point(|&start| start <= span.offset()) - 1;
+        let first = line.saturating_sub(context_lines_before + 1);
+        let base = self.line_starts[first];
+        let window = &self.text[base..];
+        let shifted = miette::SourceSpan::new((span.offset() - base).into(), span.len());
+        let contents = window.read_span(&shifted, context_lines_before, context_lines_after)?;
+        let data: &'a [u8] = contents.data();
+        let found = *contents.span();
+        Ok(Box::new(miette::MietteSpanContents::new(
+            data,
+            miette::SourceSpan::new((found.offset() + base).into(), found.len()),
+            contents.line() + first,
+            contents.column(),
+            contents.line_count() + first,
+        )))
+    }
 }
 
 impl fmt::Debug for Shown<'_> {
@@ -108,6 +158,30 @@ pub fn write(
     out.push('\n');
 }
 
+/// `text` with each control character (but tab and line breaks) replaced by as many `?` as
+/// it has bytes: a file's escape sequences must not reach the terminal, and spans stay valid.
+fn without_controls(text: &str) -> String {
+    if !text.chars().any(is_unprintable) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| if is_unprintable(c) { "?".repeat(c.len_utf8()) } else { c.to_string() })
+        .collect()
+}
+
+fn is_unprintable(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// A message with control characters written as escapes (`\u{1b}`): names quoted in a
+/// message come from the input.
+fn printable(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| if is_unprintable(c) { c.escape_unicode().to_string() } else { c.to_string() })
+        .collect()
+}
+
 /// From this many findings on, reports are rendered on several threads.
 const PARALLEL_FROM: usize = 512;
 
@@ -131,7 +205,7 @@ fn render_all(
     diagnostics: &[Diagnostic],
 ) -> String {
     let mut out = String::new();
-    let mut sources: HashMap<u32, NamedSource<Arc<str>>> = HashMap::new();
+    let mut sources: HashMap<u32, NamedSource<Windowed>> = HashMap::new();
     for d in diagnostics {
         let file = ctx.sources.get(d.span.file);
         // Secret values are masked in the source shown (`Context::masked_text`).
@@ -145,12 +219,14 @@ fn render_all(
                 .or_insert_with(|| {
                     NamedSource::new(
                         ctx.display_path(&f.path),
-                        Arc::<str>::from(ctx.masked_text(d.span.file, &f.text)),
+                        Windowed::new(Arc::<str>::from(without_controls(
+                            &ctx.masked_text(d.span.file, &f.text),
+                        ))),
                     )
                 })
                 .clone()
         });
-        let mut heading = d.message.clone();
+        let mut heading = printable(&d.message);
         if source.is_none()
             && let Some(f) = file
         {

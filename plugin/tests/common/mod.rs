@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod apiserver;
+pub mod bounded;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -32,11 +33,17 @@ const ENVIRONMENT_THAT_CHANGES_OUTPUT: &[&str] = &[
 /// A command for the binary in `dir`, uncoloured, with none of the variables above.
 pub fn command_in(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(bin());
-    command.args(args).current_dir(dir).env("NO_COLOR", "1");
+    command.args(args).current_dir(dir);
+    plain_environment(&mut command);
+    command
+}
+
+/// No colour, and none of the variables above.
+pub fn plain_environment(command: &mut Command) {
+    command.env("NO_COLOR", "1");
     for name in ENVIRONMENT_THAT_CHANGES_OUTPUT {
         command.env_remove(name);
     }
-    command
 }
 
 /// Runs the binary in `dir`.
@@ -87,4 +94,40 @@ pub fn kubectl_kustomize(dir: &Path) -> Output {
     Command::new("kubectl").args(["kustomize", dir.to_str().unwrap()]).output().expect(
         "kubectl must be installed: these tests run the real kubectl kustomize on rendered output",
     )
+}
+
+/// A small clean repository: a Connection and a Deployment that uses it.
+pub const GOOD: &str = "apiVersion: connections.dev/v1alpha1
+kind: Connection
+metadata: {name: cache, namespace: apps}
+spec:
+  type: redis
+  schema: {host: redis.apps.svc, port: 6379}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: apps
+  annotations: {connections.dev/use: cache}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - {name: api, image: ghcr.io/acme/api:1.0}
+";
+
+/// Runs git in `dir` with a fixed identity and default branch; returns its stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
+        .args(["-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+    text(&out.stdout)
 }

@@ -213,6 +213,24 @@ impl Lowerer<'_, '_> {
             Some((group, _)) => group.to_string(),
             None => String::new(),
         };
+        // Both become part of output paths (`<kind>-<name>.yaml`, `<kind>.<group>-...`).
+        for (field, value, valid) in [
+            ("apiVersion", &api_version, rules::api_version(&api_version.value)),
+            ("kind", &kind, rules::kind(&kind.value)),
+        ] {
+            if let Err(reason) = valid {
+                self.push(
+                    Diagnostic::new(
+                        Check::InvalidObject,
+                        value.span,
+                        format!("{field} `{}` {reason}", value.value),
+                    )
+                    .path(field)
+                    .label(format!("invalid {field}"))
+                    .help("the API server accepts no other; check for a typo or a character that only looks like a letter"),
+                );
+            }
+        }
         if group.is_empty() && kind.value == "List" && api_version.value == "v1" {
             // kubectl accepts `kind: List`; each item is an object of its own.
             let items = self.fields.seq(&root, "items", "").to_vec();

@@ -365,7 +365,20 @@ pub(crate) fn file_stem(kind: &str, name: &str) -> String {
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
         && !name.starts_with('.');
-    let kind = kind.to_ascii_lowercase();
+    // A kind (or `kind.group`) is checked by lowering, but a path is no place to trust that;
+    // a long group is cut (objects it then confuses get a hash of their identity, in `plan`).
+    let kind: String = kind
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .take(120)
+        .collect();
+    let kind = kind.trim_start_matches('.');
     // A file name may have at most 255 bytes; names may have 253. Long ones are cut and get a
     // hash, so that they stay unique.
     const MAX_STEM: usize = 255 - ".yaml".len() - 9;

@@ -119,11 +119,13 @@ pub fn project(
             && seen_secrets.insert(secret.name.value.clone())
         {
             resource(&mut injection, secret, true, used.span, diagnostics);
+            mounted_case_collisions(model, object.namespace_str(), secret, true, diagnostics);
         }
         if let Some(cm) = &connection.config_map
             && seen_configmaps.insert(cm.name.value.clone())
         {
             resource(&mut injection, cm, false, used.span, diagnostics);
+            mounted_case_collisions(model, object.namespace_str(), cm, false, diagnostics);
         }
         let env_names = match usable {
             UsableConnection::Object(c) => type_env_names(model, c, connection),
@@ -264,6 +266,18 @@ fn bind(
         return None;
     }
     let plan = super::binding::plan(model, index, connection, generated);
+    for (a, b) in case_collisions(plan.entries.iter().map(|e| e.path.as_str())) {
+        diagnostics.push(
+            Diagnostic::new(
+                Check::CaseCollision,
+                used.span,
+                format!("connection `{name}` is projected as a service binding whose directory holds `{a}` and `{b}`, names that differ only in case"),
+            )
+            .path(&annotation)
+            .label("two binding entries differ only in case")
+            .help("on a case-insensitive filesystem (a Windows node) one replaces the other; rename one of the keys they come from"),
+        );
+    }
     let volume = binding::volume_name(name);
     injection.volumes.push((super::binding::volume(&volume, &plan), used.span));
     injection.bindings.push((name.clone(), volume, used.span));
@@ -289,6 +303,65 @@ fn binding_root(container: &Node) -> Result<(String, Option<Node>), (Span, &'sta
         Some(v) if v.contains("$(") => Err((own.span, "with a `$(VAR)` reference")),
         Some(v) if !v.is_empty() => Ok((v.to_string(), None)),
         _ => Err((own.span, "to an empty value")),
+    }
+}
+
+/// Pairs of names that are equal once case is ignored, each pair once, sorted.
+fn case_collisions<'n>(names: impl Iterator<Item = &'n str>) -> Vec<(String, String)> {
+    let mut by_folded: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for name in names {
+        by_folded.entry(name.to_lowercase()).or_default().push(name);
+    }
+    let mut pairs = Vec::new();
+    for mut same in by_folded.into_values() {
+        same.sort_unstable();
+        same.dedup();
+        for pair in same.windows(2) {
+            pairs.push((pair[0].to_string(), pair[1].to_string()));
+        }
+    }
+    pairs
+}
+
+/// A mounted Secret or ConfigMap becomes one file per key (its `items`, else every key the
+/// repository knows): keys that differ only in case are reported.
+fn mounted_case_collisions(
+    model: &Model,
+    namespace: &str,
+    r: &ResourceModel,
+    is_secret: bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let Some(mount_path) = &r.mount_path else { return };
+    let name = &r.name.value;
+    let known: Option<Vec<&str>> = if !r.items.is_empty() {
+        Some(r.items.iter().map(|k| k.value.as_str()).collect())
+    } else if is_secret {
+        model.secret_sources(namespace, name).first().and_then(|&i| match model.secret_keys(i) {
+            Some(crate::model::SecretKeys::Known(keys)) => {
+                Some(keys.keys().map(String::as_str).collect())
+            }
+            _ => None,
+        })
+    } else {
+        model.configmap(namespace, name).and_then(|i| match &model.objects[i].body {
+            Body::ConfigMap(data) => Some(data.keys.keys().map(String::as_str).collect()),
+            _ => None,
+        })
+    };
+    let what = if is_secret { "Secret" } else { "ConfigMap" };
+    for (a, b) in case_collisions(known.unwrap_or_default().into_iter()) {
+        diagnostics.push(
+            Diagnostic::new(
+                Check::CaseCollision,
+                r.name.span,
+                format!("{what} `{name}` is mounted at `{}` as one file per key, and keys `{a}` and `{b}` differ only in case", mount_path.value),
+            )
+            .path(format!("{}.name", r.path))
+            .label("mounted with keys that differ only in case")
+            .related(mount_path.span, "mounted here")
+            .help("on a case-insensitive filesystem (a Windows node) one file replaces the other; rename one key, or list in `items` only the one the application reads"),
+        );
     }
 }
 
