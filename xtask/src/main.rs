@@ -4,9 +4,11 @@
 //!   `docs/checks.md`;
 //! - `bless`: re-run the golden-fixture tests, rewriting `fixtures/*/expected`;
 //! - `ci`: every gate CI runs, in order (fmt, clippy, tests, dogfood);
-//! - `bench`: the performance figures of docs/benchmarks.md (see `bench.rs`).
+//! - `bench`: the performance figures of docs/benchmarks.md (see `bench.rs`); `bench --live`:
+//!   the live commands against the test API server (see `bench_live.rs`).
 
 mod bench;
+mod bench_live;
 mod dist;
 
 use std::path::{Path, PathBuf};
@@ -137,10 +139,14 @@ fn main() -> ExitCode {
         ),
         Some("ci") => ci(),
         Some("dogfood") => dogfood(),
+        Some("bench") if args.iter().any(|a| a == "--live") => {
+            let rest: Vec<String> = args[1..].iter().filter(|a| *a != "--live").cloned().collect();
+            bench_live::bench(&root(), &rest)
+        }
         Some("bench") => bench::bench(&root(), &args[1..]),
         Some("dist") => dist(&args[1..]),
         Some("__measure") => bench::measure_child(&args[1..]),
-        _ => Err("usage: cargo xtask <codegen [--check] | bless | ci | dogfood | bench [options] | dist [--binary PATH] [--out DIR] [--fast]>"
+        _ => Err("usage: cargo xtask <codegen [--check] | bless | ci | dogfood | bench [--live] [options] | dist [--binary PATH] [--out DIR] [--fast]>"
             .to_string()),
     };
     match result {
