@@ -598,8 +598,9 @@ fn namespaces(typed: &Typed<'_>, before: &[String]) -> Vec<Candidate> {
             let cluster = cluster::connect(&args, None).await?;
             let api: kube::Api<k8s_openapi::api::core::v1::Namespace> =
                 kube::Api::all(cluster.client.clone());
+            let params = kube::api::ListParams::default();
             let list = cluster
-                .call("list namespaces", api.list(&Default::default()))
+                .read("list namespaces", || api.list(&params))
                 .await?
                 .map_err(|status| Failure(status.message))?;
             Ok(list.items.into_iter().filter_map(|n| n.metadata.name).collect())

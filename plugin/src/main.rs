@@ -18,7 +18,9 @@ use commands::{Failure, Outcome};
 use std::process::ExitCode;
 
 // Reading a large repository makes millions of small allocations on every core; mimalloc
-// handles them in about half the time of the system allocator (docs/benchmarks.md).
+// handles them in about half the time of the system allocator (docs/benchmarks.md). Without
+// the default `mimalloc` feature the system allocator serves, for heap profilers.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -6,157 +6,13 @@
 //! What the emulator does not cover (admission, server-side validation, conflicts) is listed in
 //! tests/apiserver/README.md.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod common;
+
+use common::apiserver::{ApiServer, connections};
+use common::{bin, text, workspace};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
-}
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_kubectl-connections")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A running emulator; stopped on drop.
-struct ApiServer {
-    child: Child,
-    dir: tempfile::TempDir,
-}
-
-impl ApiServer {
-    fn start(tls: bool) -> ApiServer {
-        let dir = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new("python3");
-        cmd.arg(workspace().join("tests/apiserver/server.py")).arg("--state-dir").arg(dir.path());
-        if tls {
-            cmd.arg("--tls");
-        }
-        let child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 runs the test API server");
-        let server = ApiServer { child, dir };
-        let started = Instant::now();
-        while !server.dir.path().join("port").exists() {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "the test API server did not start (is `pip install -r tests/apiserver/requirements.txt` done?)"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        server
-    }
-
-    fn kubeconfig(&self) -> PathBuf {
-        self.dir.path().join("kubeconfig")
-    }
-
-    fn url(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("url")).unwrap().trim().to_string()
-    }
-
-    /// Runs the real kubectl against the emulator.
-    fn kubectl(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut cmd = Command::new("kubectl");
-        cmd.arg("--kubeconfig")
-            .arg(self.kubeconfig())
-            .arg("--cache-dir")
-            .arg(self.dir.path().join("cache"))
-            .args(args);
-        // kubectl finds the plugin on PATH, as users install it.
-        let dir = Path::new(bin()).parent().unwrap();
-        cmd.env("PATH", format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default()));
-        cmd.env_remove("KUBECONFIG");
-        match stdin {
-            None => cmd.output().unwrap(),
-            Some(input) => {
-                use std::io::Write as _;
-                cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-                let mut child = cmd.spawn().unwrap();
-                child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-                child.wait_with_output().unwrap()
-            }
-        }
-    }
-
-    fn apply(&self, yaml: &str) {
-        let out = self.kubectl(&["apply", "--validate=false", "-f", "-"], Some(yaml));
-        assert!(out.status.success(), "kubectl apply failed: {}", text(&out.stderr));
-    }
-
-    fn apply_files(&self, paths: &[PathBuf]) {
-        let mut args = vec!["apply".to_string(), "--validate=false".into()];
-        for p in paths {
-            args.push("-f".into());
-            args.push(p.display().to_string());
-        }
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = self.kubectl(&args, None);
-        assert!(out.status.success(), "kubectl apply failed: {}", text(&out.stderr));
-    }
-
-    /// The CRDs of every kind the plugin reads.
-    fn install_crds(&self) {
-        self.apply_files(&[
-            workspace().join("crds/connections.yaml"),
-            workspace().join("tests/apiserver/crds"),
-        ]);
-    }
-
-    fn test_endpoint(&self, method: &str, path: &str, body: Option<&str>) -> String {
-        let mut args = vec![
-            "-s".to_string(),
-            "-k".into(),
-            "-X".into(),
-            method.into(),
-            format!("{}{path}", self.url()),
-        ];
-        if let Some(body) = body {
-            args.extend([
-                "-H".into(),
-                "Content-Type: application/json".into(),
-                "-d".into(),
-                body.into(),
-            ]);
-        }
-        let out = Command::new("curl").args(&args).output().expect("curl");
-        text(&out.stdout)
-    }
-
-    /// API requests received since the last reset: `(method, path)`.
-    fn requests(&self) -> Vec<(String, String)> {
-        let log: serde_json::Value =
-            serde_json::from_str(&self.test_endpoint("GET", "/_test/requests", None)).unwrap();
-        log.as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                (r["method"].as_str().unwrap().to_string(), r["path"].as_str().unwrap().to_string())
-            })
-            .collect()
-    }
-
-    fn reset_requests(&self) {
-        self.test_endpoint("POST", "/_test/requests/reset", None);
-    }
-
-    fn fault(&self, rule: &str) {
-        self.test_endpoint("POST", "/_test/faults", Some(rule));
-    }
-}
-
-impl Drop for ApiServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The example repository's objects, applied as they would be (with the Secret the example
 /// seals, so that references resolve in the cluster).
@@ -195,21 +51,6 @@ fn apply_example(server: &ApiServer) {
     server.apply(
         "apiVersion: v1\nkind: Secret\nmetadata: {name: warehouse-credentials, namespace: team-data}\nstringData: {password: canary-live-1}\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: git-ssh\n  namespace: team-ml\n  labels: {kubedirector.hpe.com/secretType: source-control}\nstringData: {ssh-privatekey: canary-live-2}\n",
     );
-}
-
-/// `kubectl connections ARGS --kubeconfig K`: kubectl refuses flags before a plugin's name,
-/// so they go after it, where kubectl passes them on as plain arguments.
-fn connections(server: &ApiServer, args: &[&str]) -> Output {
-    let dir = Path::new(bin()).parent().unwrap();
-    Command::new("kubectl")
-        .arg("connections")
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(server.kubeconfig())
-        .env("PATH", format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default()))
-        .env_remove("KUBECONFIG")
-        .output()
-        .unwrap()
 }
 
 #[test]
@@ -612,7 +453,7 @@ fn connection_flags_override_the_kubeconfig_like_kubectl() {
         stderr.contains("cannot reach the API server") && stderr.contains("certificate"),
         "{stderr}"
     );
-    let ca = server.dir.path().join("ca.crt");
+    let ca = server.dir().join("ca.crt");
     let ca = ca.to_str().unwrap();
     for extra in [vec!["--certificate-authority", ca], vec!["--insecure-skip-tls-verify"]] {
         let (code, stdout, stderr) = run(&untrusted, &extra);

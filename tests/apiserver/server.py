@@ -361,6 +361,10 @@ class TestApiServer(kmock.KubernetesEmulator):
     _events: collections.deque = attrs.field(factory=lambda: collections.deque(maxlen=EVENT_LOG_SIZE), init=False)
     _changed: asyncio.Event | None = attrs.field(default=None, init=False)
     _ns_activity: dict[str, float] = attrs.field(factory=dict, init=False)  # namespace -> last request time
+    _received: int = attrs.field(default=0, init=False)  # requests received so far (kmock's request ids)
+    # Every key ever stored in self.objects, by storage resource and namespace, so that a list
+    # reads only its own kind's objects (self.objects holds every kind, deleted ones too).
+    _keys: dict[kmock.resource, dict[str | None, set[str]]] = attrs.field(factory=dict, init=False)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -402,7 +406,17 @@ class TestApiServer(kmock.KubernetesEmulator):
     # --- request parsing (fixes kmock's parsing of /api/v1/namespaces[/NAME] & PUT) -------------
 
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
-        """kmock's RawHandler.__call__, but with a correct K8s URL/verb parser."""
+        """kmock's RawHandler.__call__, but with a correct K8s URL/verb parser.
+
+        A request stays in kmock's request history only while it is served. kmock routes a
+        request by walking, for each reaction in turn, the whole history through the
+        reaction's filters until it meets the request (``request in payload._source`` in
+        ``RawHandler._handle``): kept forever, the history made every request cost time in
+        proportion to all the requests before it (0.4 s for any request, even ``/version``,
+        after 2,000 creates). The reactions here (kmock's fallbacks and the health
+        endpoints) filter on the request alone (method, path, action), with no counts or
+        slices over earlier requests, so a request is routed as before.
+        """
         body = await raw_request.read()
         raw_response = None
         try:
@@ -415,6 +429,9 @@ class TestApiServer(kmock.KubernetesEmulator):
             except rendering.StreamingError as e:
                 raw_response = e.args[0]
                 raise e.__cause__ or e
+            finally:
+                # By identity: two requests may look alike.
+                self._requests[:] = [r for r in self._requests if r is not request]
         except Exception as e:
             if raw_response is None or not raw_response.prepared:
                 return await self._render_error(e)
@@ -427,6 +444,7 @@ class TestApiServer(kmock.KubernetesEmulator):
 
     def _parse_request(self, raw: aiohttp.web.BaseRequest, body: bytes) -> kmock.Request:
         parsed = parse_k8s_path(raw.path, self._is_known)
+        number, self._received = self._received, self._received + 1  # 0 first, as kmock numbers them
         method = raw.method.upper()
         query = {k: v for k, v in raw.query.items()}
         resource = namespace = name = subresource = action = None
@@ -451,7 +469,7 @@ class TestApiServer(kmock.KubernetesEmulator):
         except ValueError:
             data = None
         return kmock.Request(
-            id=len(self._requests), raw_request=raw, url=raw.url, method=raw.method,
+            id=number, raw_request=raw, url=raw.url, method=raw.method,
             params=query, headers=dict(raw.headers), cookies=dict(raw.cookies),
             body=body, text=body.decode('utf-8', errors='replace'), data=data,
             action=action, resource=resource, namespace=namespace, name=name, subresource=subresource,
@@ -485,10 +503,15 @@ class TestApiServer(kmock.KubernetesEmulator):
         return None
 
     def _all(self, sres: kmock.resource, namespace: str | None = None) -> list[dict[str, Any]]:
+        """The live objects of one kind (in one namespace), sorted by namespace and name."""
+        by_namespace = self._keys.get(sres, {})
+        scopes = by_namespace.items() if namespace is None else [(namespace, by_namespace.get(namespace, ()))]
         found = []
-        for (res, ns, name), obj in self.objects.items():
-            if res == sres and not obj.deleted and (namespace is None or ns == namespace):
-                found.append(((ns or '', name), obj.raw))
+        for ns, names in scopes:
+            for name in names:
+                obj = self.objects[sres, ns, name]
+                if not obj.deleted:
+                    found.append(((ns or '', name), obj.raw))
         return [copy.deepcopy(raw) for _, raw in sorted(found, key=lambda x: x[0])]
 
     def _store_create(self, sres: kmock.resource, namespace: str | None, name: str, obj: dict[str, Any]) -> dict[str, Any]:
@@ -501,6 +524,7 @@ class TestApiServer(kmock.KubernetesEmulator):
             self.objects[key].create(copy.deepcopy(obj))
         else:
             self.objects[key] = copy.deepcopy(obj)
+            self._keys.setdefault(sres, {}).setdefault(namespace, set()).add(name)
         self._emit(sres, 'ADDED', None, obj)
         return obj
 

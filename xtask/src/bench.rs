@@ -157,15 +157,15 @@ pub fn gen_kustomize(n: usize, out: &Path) -> Result<(), String> {
 
 /// Wall time and peak resident memory of one run of a command.
 #[derive(Clone, Copy, Debug)]
-struct Sample {
-    wall: Duration,
-    peak_kib: u64,
+pub(crate) struct Sample {
+    pub(crate) wall: Duration,
+    pub(crate) peak_kib: u64,
 }
 
 /// Runs `program args` with stdout to /dev/null and measures it. The run happens in a fresh
 /// helper process (`xtask __measure`), so that the peak RSS of its waited-for children is
 /// this command's alone.
-fn measure(program: &Path, args: &[&str], dir: &Path) -> Result<Sample, String> {
+pub(crate) fn measure(program: &Path, args: &[&str], dir: &Path) -> Result<Sample, String> {
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
     let out = Command::new(me)
         .arg("__measure")
@@ -211,7 +211,7 @@ pub fn measure_child(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-fn median(mut samples: Vec<Sample>) -> Sample {
+pub(crate) fn median(mut samples: Vec<Sample>) -> Sample {
     samples.sort_by_key(|s| s.wall);
     let wall = samples[samples.len() / 2].wall;
     let mut peaks: Vec<u64> = samples.iter().map(|s| s.peak_kib).collect();
@@ -284,7 +284,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
     Ok(options)
 }
 
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|t| {
@@ -316,13 +316,12 @@ fn machine() -> String {
     format!("{cpu}, {cores} cores{memory}; kubectl {kubectl}")
 }
 
-fn secs(d: Duration) -> String {
+pub(crate) fn secs(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
 }
 
-/// Runs the benchmark.
-pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
-    let options = parse_options(args)?;
+/// Builds the release binary and returns its path.
+pub(crate) fn release_binary(root: &Path) -> Result<PathBuf, String> {
     eprintln!("bench: building the release binary");
     let mut build = Command::new("cargo");
     build.args(["build", "--release", "--locked", "-p", "kubectl-connections"]).current_dir(root);
@@ -341,7 +340,13 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     if !status.success() {
         return Err("cargo build --release failed".into());
     }
-    let binary = root.join("target/release/kubectl-connections");
+    Ok(root.join("target/release/kubectl-connections"))
+}
+
+/// Runs the benchmark.
+pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
+    let options = parse_options(args)?;
+    let binary = release_binary(root)?;
     let work = root.join("target/bench");
     let mut table = String::from(
         "| N | files | MB | command | median wall | peak RSS | files/s | MB/s |\n|---:|---:|---:|---|---:|---:|---:|---:|\n",

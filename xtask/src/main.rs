@@ -4,11 +4,13 @@
 //!   `docs/checks.md`;
 //! - `bless`: re-run the golden-fixture tests, rewriting `fixtures/*/expected`;
 //! - `ci`: every gate CI runs, in order (fmt, clippy, tests, fuzz corpus replay, dogfood);
-//! - `bench`: the performance figures of docs/benchmarks.md (see `bench.rs`);
+//! - `bench`: the performance figures of docs/benchmarks.md (see `bench.rs`); `bench --live`:
+//!   the live commands against the test API server (see `bench_live.rs`);
 //! - `fuzz`: the cargo-fuzz targets: replay the corpus, fuzz for a while, regenerate the
 //!   seeds (see `fuzz.rs`).
 
 mod bench;
+mod bench_live;
 mod dist;
 mod fuzz;
 
@@ -150,11 +152,15 @@ fn main() -> ExitCode {
         ),
         Some("ci") => ci(),
         Some("dogfood") => dogfood(),
+        Some("bench") if args.iter().any(|a| a == "--live") => {
+            let rest: Vec<String> = args[1..].iter().filter(|a| *a != "--live").cloned().collect();
+            bench_live::bench(&root(), &rest)
+        }
         Some("bench") => bench::bench(&root(), &args[1..]),
         Some("dist") => dist(&args[1..]),
         Some("fuzz") => fuzz::fuzz(&root(), &args[1..]),
         Some("__measure") => bench::measure_child(&args[1..]),
-        _ => Err("usage: cargo xtask <codegen [--check] | bless | ci | dogfood | bench [options] | dist [--binary PATH] [--out DIR] [--fast] | fuzz --replay | --seconds N [--target T] | --corpus>"
+        _ => Err("usage: cargo xtask <codegen [--check] | bless | ci | dogfood | bench [--live] [options] | dist [--binary PATH] [--out DIR] [--fast] | fuzz --replay | --seconds N [--target T] | --corpus>"
             .to_string()),
     };
     match result {

@@ -22,14 +22,17 @@ enum Source<'a> {
     ConfigMap { name: &'a str, key: &'a str },
 }
 
+/// A credential's value: the outer error is a cluster that could not be read (always fatal),
+/// the inner one a value that is not there (fatal for a credential the connection names,
+/// skipped for the optional keys of a Polyaxon-style Secret).
 async fn read(
     view: &View,
     namespace: &str,
     source: Source<'_>,
     env_name: &str,
-) -> Result<Option<String>, Failure> {
+) -> Result<Result<Option<String>, Failure>, Failure> {
     let model = &view.model;
-    match (&view.cluster, source) {
+    Ok(match (&view.cluster, source) {
         (None, Source::ConfigMap { name, key }) => {
             Ok(model.configmap(namespace, name).and_then(|c| match &model.objects[c].body {
                 Body::ConfigMap(data) => data.data.get(key).cloned(),
@@ -57,7 +60,7 @@ async fn read(
             let api: kube::Api<k8s_openapi::api::core::v1::Secret> =
                 kube::Api::namespaced(cluster.client.clone(), namespace);
             match cluster
-                .call(&format!("get secret {name} in namespace {namespace}"), api.get(name))
+                .read(&format!("get secret {name} in namespace {namespace}"), || api.get(name))
                 .await?
             {
                 Ok(secret) => Ok(secret
@@ -72,7 +75,7 @@ async fn read(
             let api: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
                 kube::Api::namespaced(cluster.client.clone(), namespace);
             match cluster
-                .call(&format!("get configmap {name} in namespace {namespace}"), api.get(name))
+                .read(&format!("get configmap {name} in namespace {namespace}"), || api.get(name))
                 .await?
             {
                 Ok(cm) => Ok(cm.data.and_then(|d| d.get(key).cloned())),
@@ -81,7 +84,7 @@ async fn read(
                 ))),
             }
         }
-    }
+    })
 }
 
 fn setting(connection: &ConnectionModel, keys: &[&str]) -> Option<String> {
@@ -133,7 +136,7 @@ async fn target(
                     Source::Secret { name: &name.value, key: &key.value },
                     &env_name,
                 )
-                .await?
+                .await??
             }
             Some(CredentialValue::ConfigMapKey { name, key }) => {
                 read(
@@ -142,7 +145,7 @@ async fn target(
                     Source::ConfigMap { name: &name.value, key: &key.value },
                     &env_name,
                 )
-                .await?
+                .await??
             }
             None => None,
         };
@@ -171,7 +174,7 @@ async fn target(
                     Source::Secret { name: &secret.name.value, key: field },
                     &env_name,
                 )
-                .await
+                .await?
                 {
                     if slot == 0 {
                         target.username = Some(value)

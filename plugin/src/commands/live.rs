@@ -530,7 +530,7 @@ async fn loft_config_secret(view: &View, index: usize) -> Result<views::ConfigSe
             let api: kube::Api<k8s_openapi::api::core::v1::Secret> =
                 kube::Api::namespaced(cluster.client.clone(), &namespace);
             let what = format!("get secret {name} in namespace {namespace}");
-            Ok(match cluster.call(&what, api.get(&name)).await? {
+            Ok(match cluster.read(&what, || api.get(&name)).await? {
                 Ok(secret) => {
                     let kubeconfig = secret.data.as_ref().and_then(|d| {
                         d.get(&key).map(|v| String::from_utf8_lossy(&v.0).into_owned())

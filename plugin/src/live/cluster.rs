@@ -66,6 +66,9 @@ pub async fn connect(args: &ClusterArgs, namespace_flag: Option<&str>) -> Result
         .await
         .map_err(|e| Failure(format!("kubeconfig (context {context:?}): {e}")))?;
     config.default_namespace = namespace.clone();
+    // kube-rs would retry 429, 503 and 504 itself, up to 15 times with pauses growing to
+    // minutes, for writes too: reads are retried by `Cluster::read_passing` instead, bounded.
+    config.default_retry = false;
     apply_overrides(&mut config, args)?;
     if let Some(t) = timeout {
         config.connect_timeout = Some(t);
@@ -205,53 +208,110 @@ pub struct Snapshot {
 }
 
 impl Cluster {
-    /// Runs a request under `--request-timeout`, turning failures into clear messages.
-    pub async fn call<T>(
+    /// Sends an idempotent read (a GET or a LIST) under `--request-timeout`, retrying what may
+    /// pass (see [`Cluster::read_passing`]), and turns failures into clear messages.
+    pub async fn read<T, Request, Response>(
         &self,
         what: &str,
-        request: impl std::future::Future<Output = Result<T, kube::Error>>,
-    ) -> Result<Result<T, kube::core::Status>, Failure> {
-        self.call_passing(what, &[404], request).await
+        request: Request,
+    ) -> Result<Result<T, kube::core::Status>, Failure>
+    where
+        Request: FnMut() -> Response,
+        Response: std::future::Future<Output = Result<T, kube::Error>>,
+    {
+        self.read_passing(what, &[404], request).await
     }
 
-    /// Like [`Cluster::call`], handing back the statuses in `pass` instead of failing on them.
-    pub async fn call_passing<T>(
+    /// Like [`Cluster::read`], handing back the statuses in `pass` instead of failing on them.
+    ///
+    /// `request` makes a fresh request each time it is called: it may be sent up to
+    /// [`READ_ATTEMPTS`] times, so it must be a read (never a write). A 5xx, a 429, or a
+    /// connection reset or closed before the whole response arrived is tried again after a
+    /// short pause ([`FIRST_PAUSE`], doubled each time); anything else fails at once. With
+    /// `--request-timeout`, every attempt and pause together stay within it.
+    pub async fn read_passing<T, Request, Response>(
         &self,
         what: &str,
         pass: &[u16],
-        request: impl std::future::Future<Output = Result<T, kube::Error>>,
-    ) -> Result<Result<T, kube::core::Status>, Failure> {
-        let result = match self.timeout {
-            Some(t) => tokio::time::timeout(t, request).await.map_err(|_| {
-                Failure(format!(
-                    "the API server at {} (context {:?}) did not answer within {:?} ({what})",
-                    self.server, self.context, t
-                ))
-            })?,
-            None => request.await,
-        };
-        match result {
-            Ok(value) => Ok(Ok(value)),
-            Err(kube::Error::Api(status)) if pass.contains(&status.code) => Ok(Err(*status)),
-            Err(kube::Error::Api(status)) if status.code == 401 => Err(Failure(format!(
-                "the API server at {} (context {:?}) did not accept the credentials (401 Unauthorized) while trying to {what}",
-                self.server, self.context
-            ))),
-            Err(kube::Error::Api(status)) if status.code == 403 => Err(Failure(format!(
-                "forbidden (403): the user of context {:?} may not {what}: {}",
-                self.context, status.message
-            ))),
-            Err(kube::Error::Api(status)) => Err(Failure(format!(
-                "the API server at {} answered {} {} to {what}: {}",
-                self.server, status.code, status.reason, status.message
-            ))),
-            Err(e) => Err(Failure(format!(
-                "cannot reach the API server at {} (context {:?}) to {what}: {}",
-                self.server,
-                self.context,
-                connection_reason(&e)
-            ))),
+        mut request: Request,
+    ) -> Result<Result<T, kube::core::Status>, Failure>
+    where
+        Request: FnMut() -> Response,
+        Response: std::future::Future<Output = Result<T, kube::Error>>,
+    {
+        let deadline = self.timeout.map(|t| tokio::time::Instant::now() + t);
+        let mut attempt = 1;
+        loop {
+            let result = match deadline {
+                Some(deadline) => match tokio::time::timeout_at(deadline, request()).await {
+                    Ok(result) => result,
+                    Err(_) => return Err(self.timed_out(what, attempt)),
+                },
+                None => request().await,
+            };
+            let error = match result {
+                Ok(value) => return Ok(Ok(value)),
+                Err(kube::Error::Api(status)) if pass.contains(&status.code) => {
+                    return Ok(Err(*status));
+                }
+                Err(error) => error,
+            };
+            let pause = FIRST_PAUSE * 2u32.pow(attempt - 1);
+            let in_time = deadline.is_none_or(|d| tokio::time::Instant::now() + pause < d);
+            if attempt < READ_ATTEMPTS && may_pass(&error) && in_time {
+                tokio::time::sleep(pause).await;
+                attempt += 1;
+                continue;
+            }
+            return Err(self.failure(what, attempt, error));
         }
+    }
+
+    fn timed_out(&self, what: &str, attempts: u32) -> Failure {
+        let t = self.timeout.unwrap_or_default();
+        Failure(format!(
+            "the API server at {} (context {:?}) did not answer within {t:?} while trying to {what}{}",
+            self.server,
+            self.context,
+            attempts_note(attempts)
+        ))
+    }
+
+    /// The message for a read that failed for good.
+    fn failure(&self, what: &str, attempts: u32, error: kube::Error) -> Failure {
+        let (server, context, tries) = (&self.server, &self.context, attempts_note(attempts));
+        Failure(match error {
+            kube::Error::Api(status) if status.code == 401 => format!(
+                "the API server at {server} (context {context:?}) did not accept the credentials (401 Unauthorized) while trying to {what}"
+            ),
+            kube::Error::Api(status) if status.code == 403 => format!(
+                "forbidden (403): the user of context {context:?} may not {what} on the API server at {server}: {}",
+                status.message
+            ),
+            kube::Error::Api(status) => format!(
+                "the API server at {server} (context {context:?}) answered {} {} to {what}{tries}: {}",
+                status.code,
+                reason(&status),
+                status.message
+            ),
+            kube::Error::SerdeError(e) => format!(
+                "the API server at {server} (context {context:?}) sent an invalid response to {what} (not the JSON expected: {e})"
+            ),
+            kube::Error::FromUtf8(e) => format!(
+                "the API server at {server} (context {context:?}) sent an invalid response to {what} (not UTF-8: {e})"
+            ),
+            e if io_error_kind(&e) == Some(std::io::ErrorKind::TimedOut) => {
+                return self.timed_out(what, attempts);
+            }
+            e if connection_broken(&e) => format!(
+                "the connection to the API server at {server} (context {context:?}) broke before the whole answer to {what} arrived{tries}: {}",
+                connection_reason(&e)
+            ),
+            e => format!(
+                "cannot reach the API server at {server} (context {context:?}) to {what}: {}",
+                connection_reason(&e)
+            ),
+        })
     }
 
     /// Lists `kind` in the scope; `None` when the kind is not installed.
@@ -314,13 +374,75 @@ impl Cluster {
             format!("{}.{}", resource.plural, resource.group)
         };
         let what = format!("list {qualified}{where_}");
-        Ok(match self.call_passing(&what, pass, api.list(&params)).await? {
+        Ok(match self.read_passing(&what, pass, || api.list(&params)).await? {
             Ok(list) => {
                 Ok(list.items.into_iter().map(|item| to_json(resource, item, values)).collect())
             }
             Err(status) => Err(status.code),
         })
     }
+}
+
+/// How many times a read is sent at most.
+pub const READ_ATTEMPTS: u32 = 3;
+
+/// The pause before the second attempt; each later pause is twice the one before.
+pub const FIRST_PAUSE: Duration = Duration::from_millis(200);
+
+/// Whether a read that failed this way may pass when sent again: the server is overloaded or
+/// failing for a moment (5xx, 429), or the connection broke. kube-rs does not hand over
+/// `Retry-After`, so a 429 waits the same short pause. Other 4xx, invalid answers and
+/// timeouts fail at once.
+fn may_pass(error: &kube::Error) -> bool {
+    match error {
+        kube::Error::Api(status) => status.code == 429 || (500..600).contains(&status.code),
+        other => connection_broken(other),
+    }
+}
+
+/// The kind of the first I/O error in the chain of causes, if any.
+fn io_error_kind(error: &kube::Error) -> Option<std::io::ErrorKind> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            return Some(io.kind());
+        }
+        cause = c.source();
+    }
+    None
+}
+
+/// A connection reset, or closed before the whole response arrived (headers or body).
+fn connection_broken(error: &kube::Error) -> bool {
+    use std::io::ErrorKind::*;
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(c) = cause {
+        if c.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_incomplete_message) {
+            return true;
+        }
+        cause = c.source();
+    }
+    matches!(
+        io_error_kind(error),
+        Some(ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof)
+    )
+}
+
+/// The status's reason, or HTTP's when the answer was not a Kubernetes Status (a proxy's
+/// plain-text 502, say, for which kube-rs puts a placeholder).
+fn reason(status: &kube::core::Status) -> String {
+    match status.reason.as_str() {
+        "" | "Unknown" | "Failed to parse error data" => hyper::StatusCode::from_u16(status.code)
+            .ok()
+            .and_then(|code| code.canonical_reason())
+            .unwrap_or("(no reason)")
+            .to_string(),
+        reason => reason.to_string(),
+    }
+}
+
+fn attempts_note(attempts: u32) -> String {
+    if attempts > 1 { format!(" ({attempts} attempts)") } else { String::new() }
 }
 
 fn connection_reason(e: &kube::Error) -> String {

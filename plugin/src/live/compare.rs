@@ -46,7 +46,7 @@ async fn discover(
         api_version.parse().map_err(|e| Failure(format!("apiVersion {api_version:?}: {e}")))?;
     let what = format!("discover the kinds of {api_version}");
     let group = match cluster
-        .call_passing(&what, &[404], kube::discovery::pinned_group(&cluster.client, &gv))
+        .read_passing(&what, &[404], || kube::discovery::pinned_group(&cluster.client, &gv))
         .await?
     {
         Ok(group) => group,

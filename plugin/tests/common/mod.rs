@@ -5,6 +5,7 @@
 // Each test file uses some of these helpers.
 #![allow(dead_code)]
 
+pub mod apiserver;
 pub mod bounded;
 
 use std::path::{Path, PathBuf};

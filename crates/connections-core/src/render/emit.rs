@@ -225,18 +225,32 @@ pub fn is_plain_safe(text: &str) -> bool {
     if text.starts_with("...") {
         return false;
     }
-    if text.contains(": ") || text.contains(" #") {
-        return false;
-    }
-    for c in text.chars() {
-        if c.is_control()
-            || matches!(
-                c,
-                '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
-            )
+    // One pass over the bytes (this runs for every key and string written): `: ` and ` #`
+    // end a plain scalar early, ASCII control characters need escapes; only text with other
+    // characters is looked at again, for the non-ASCII ones that need escapes too.
+    let mut previous = 0u8;
+    let mut ascii = true;
+    for &b in bytes {
+        if b < 0x20
+            || b == 0x7f
+            || (previous == b':' && b == b' ')
+            || (previous == b' ' && b == b'#')
         {
             return false;
         }
+        ascii &= b.is_ascii();
+        previous = b;
+    }
+    if !ascii
+        && text.chars().any(|c| {
+            c.is_control()
+                || matches!(
+                    c,
+                    '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+                )
+        })
+    {
+        return false;
     }
     // Not a word that some reader takes for a boolean, null or number (y, on, null, 1e3, ...).
     crate::syntax::plain_is_str_everywhere(text)
