@@ -52,6 +52,21 @@ pub enum SecretOutput {
     },
 }
 
+impl SecretOutput {
+    /// The mode as the core's pipeline takes it.
+    pub fn pipeline(&self) -> connections_core::pipeline::Secrets<'_> {
+        use connections_core::pipeline::Secrets;
+        match self {
+            SecretOutput::Reference => Secrets::Reference,
+            SecretOutput::External(store) => Secrets::External(store),
+            SecretOutput::Sealed { sealer, scope, values } => {
+                Secrets::Sealed { sealer, scope: *scope, values }
+            }
+            SecretOutput::Plaintext { values } => Secrets::Plaintext { values },
+        }
+    }
+}
+
 /// The environment variable that may hold the values file's text (for CI secret stores).
 pub const VALUES_ENV: &str = "KUBECTL_CONNECTIONS_VALUES";
 

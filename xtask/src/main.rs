@@ -3,13 +3,16 @@
 //! - `codegen [--check]`: write (or check) the generated files: `crds/connections.yaml` and
 //!   `docs/checks.md`;
 //! - `bless`: re-run the golden-fixture tests, rewriting `fixtures/*/expected`;
-//! - `ci`: every gate CI runs, in order (fmt, clippy, tests, dogfood);
+//! - `ci`: every gate CI runs, in order (fmt, clippy, tests, fuzz corpus replay, dogfood);
 //! - `bench`: the performance figures of docs/benchmarks.md (see `bench.rs`); `bench --live`:
-//!   the live commands against the test API server (see `bench_live.rs`).
+//!   the live commands against the test API server (see `bench_live.rs`);
+//! - `fuzz`: the cargo-fuzz targets: replay the corpus, fuzz for a while, regenerate the
+//!   seeds (see `fuzz.rs`).
 
 mod bench;
 mod bench_live;
 mod dist;
+mod fuzz;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -107,6 +110,16 @@ fn ci() -> Result<(), String> {
     // The test API server tests itself first: the live tests rely on it.
     run("python3", &["tests/apiserver/test_server.py"], &[])?;
     run("cargo", &["test", "--workspace", "--locked"], &[])?;
+    // The fuzz crate is a workspace of its own: its style and lints are checked on their own.
+    let fuzz_manifest = ["--manifest-path", "fuzz/Cargo.toml"];
+    run("cargo", &[&["fmt", "--check"][..], &fuzz_manifest].concat(), &[])?;
+    run(
+        "cargo",
+        &[&["clippy", "--locked", "--all-targets"][..], &fuzz_manifest, &["--", "-D", "warnings"]]
+            .concat(),
+        &[],
+    )?;
+    fuzz::fuzz(&root(), &["--replay".to_string()])?;
     dogfood()
 }
 
@@ -145,8 +158,9 @@ fn main() -> ExitCode {
         }
         Some("bench") => bench::bench(&root(), &args[1..]),
         Some("dist") => dist(&args[1..]),
+        Some("fuzz") => fuzz::fuzz(&root(), &args[1..]),
         Some("__measure") => bench::measure_child(&args[1..]),
-        _ => Err("usage: cargo xtask <codegen [--check] | bless | ci | dogfood | bench [--live] [options] | dist [--binary PATH] [--out DIR] [--fast]>"
+        _ => Err("usage: cargo xtask <codegen [--check] | bless | ci | dogfood | bench [--live] [options] | dist [--binary PATH] [--out DIR] [--fast] | fuzz --replay | --seconds N [--target T] | --corpus>"
             .to_string()),
     };
     match result {

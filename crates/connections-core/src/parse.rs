@@ -397,10 +397,11 @@ pub fn parse(
                 }
             }
             Err(error) => {
-                // An error at the very end (an unclosed bracket) is shown on the last content.
-                let content_end = text.trim_end().len() as u32;
-                let offset =
-                    builder.offsets.byte(error.marker()).min(content_end.saturating_sub(1));
+                // An error at the very end (an unclosed bracket) is shown on the last content:
+                // at the start of its last character, which may be several bytes long.
+                let content = text.trim_end();
+                let last_character = content.char_indices().next_back().map_or(0, |(i, _)| i);
+                let offset = builder.offsets.byte(error.marker()).min(last_character as u32);
                 let message = error.info().to_string();
                 builder.diagnostics.push(
                     Diagnostic::new(
@@ -423,6 +424,20 @@ mod tests {
 
     fn parse_str(text: &str) -> (Vec<Document>, Vec<Diagnostic>) {
         parse(FileId(0), text, &LineIndex::new(text), Limits::default())
+    }
+
+    #[test]
+    fn an_error_at_the_end_points_at_the_last_character_not_into_it() {
+        // Found by the loader fuzz target: the offset was one byte before the end, inside a
+        // three-byte character, and the column shown was wrong.
+        for last in ["\u{FFFD}", "é", "語", "😀", "x"] {
+            let text = format!("a: 1\nj{last}{last}{last}\n");
+            let (_, diagnostics) = parse_str(&text);
+            let error = diagnostics.iter().find(|d| d.check == Check::YamlSyntax).unwrap();
+            let offset = error.span.start as usize;
+            assert!(text.is_char_boundary(offset), "{offset} cuts a character of {text:?}");
+            assert_eq!(offset, text.trim_end().len() - last.len(), "{text:?}");
+        }
     }
 
     #[test]

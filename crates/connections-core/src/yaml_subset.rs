@@ -397,6 +397,14 @@ impl<'t> Reader<'t> {
                 }
                 b'#' if self.byte(i - 1) == b' ' => return Some((end, false)),
                 b',' | b'[' | b']' | b'{' | b'}' if flow => return Some((end, false)),
+                // saphyr refuses a word of a flow plain scalar that is `-` before `,[]{}`
+                // (`{a: b -}`); found by the subset fuzz target.
+                b'-' if flow
+                    && self.byte(i - 1) == b' '
+                    && matches!(self.byte(i + 1), b',' | b'[' | b']' | b'{' | b'}') =>
+                {
+                    return None;
+                }
                 b' ' => i += 1,
                 _ => {
                     i += 1;
@@ -566,6 +574,9 @@ mod tests {
             "a: [x, ]\n",
             "a: 1\n b: 2\n",
             "...\n",
+            // saphyr refuses these (a `-` word before a flow indicator); found by fuzzing.
+            "{n: i -}",
+            "a: [x -, y]\n",
         ];
         for text in declined {
             assert_eq!(check_against_saphyr(text), Ok(false), "{text:?}");

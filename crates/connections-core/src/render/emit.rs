@@ -42,15 +42,30 @@ fn write_map_entries(
     indent: usize,
     continue_line: bool,
 ) {
+    let mut key_text = String::new();
     for (i, (key, value)) in entries.iter().enumerate() {
         if i > 0 || !continue_line {
             push_indent(out, indent);
         }
-        write_key(out, key);
+        key_text.clear();
+        write_key(&mut key_text, key);
+        if key_text.chars().count() > LONGEST_IMPLICIT_KEY {
+            // `? key` on its line, `: value` on the next: no length limit.
+            out.push_str("? ");
+            out.push_str(&key_text);
+            out.push('\n');
+            push_indent(out, indent);
+        } else {
+            out.push_str(&key_text);
+        }
         out.push(':');
         write_value_after_key(out, value, indent);
     }
 }
+
+/// The longest key written as `key: value`: YAML readers (go-yaml, saphyr) refuse an implicit
+/// key longer than 1024 characters, so a longer one is written as an explicit `? key`.
+const LONGEST_IMPLICIT_KEY: usize = 1000;
 
 fn write_value_after_key(out: &mut String, value: &Node, indent: usize) {
     match &value.value {
@@ -379,6 +394,7 @@ pub fn node_to_json(node: &Node) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::FileId;
 
     fn doc(entries: Vec<(&str, Node)>) -> Node {
         Node::map_of(entries)
@@ -413,6 +429,31 @@ mod tests {
         for text in ["hello", "pg.data.svc", "http://x/y?z=1", "a-b_c", "Ünïcode", "v1.2"] {
             assert!(is_plain_safe(text), "{text:?} may be plain");
         }
+    }
+
+    #[test]
+    fn keys_too_long_for_an_implicit_key_are_written_explicitly_and_read_back() {
+        // Found by the krm fuzz target: a 12,779-character annotation key was written as
+        // `key: value`, which no YAML reader accepts past 1024 characters.
+        let long = "k".repeat(LONGEST_IMPLICIT_KEY + 1);
+        let fits = "f".repeat(LONGEST_IMPLICIT_KEY);
+        let quoted = format!("{}\n", "x".repeat(LONGEST_IMPLICIT_KEY));
+        let inner = doc(vec![(long.as_str(), Node::string("v")), ("short", Node::int(1))]);
+        let node = doc(vec![
+            (long.as_str(), inner.clone()),
+            ("list", Node::seq(vec![inner.clone(), Node::seq(vec![inner.clone()])])),
+            (quoted.as_str(), Node::seq(vec![Node::string("a")])),
+            (fits.as_str(), Node::string("v")),
+        ]);
+        let yaml = to_yaml(&node);
+        assert!(yaml.contains(&format!("? {long}\n:\n  ? {long}\n  : v\n  short: 1\n")), "{yaml}");
+        assert!(yaml.ends_with(&format!("\n{fits}: v\n")), "{yaml}");
+        let lines = crate::source::LineIndex::new(&yaml);
+        let limits = crate::parse::Limits::default();
+        let (documents, problems) = crate::parse::parse(FileId(0), &yaml, &lines, limits);
+        assert!(problems.is_empty(), "{problems:?}\n{yaml}");
+        assert_eq!(documents.len(), 1);
+        assert_eq!(to_yaml(&documents[0].root), yaml, "reads back as it was");
     }
 
     #[test]
