@@ -225,22 +225,18 @@ pub fn is_plain_safe(text: &str) -> bool {
     if text.starts_with("...") {
         return false;
     }
-    // One pass over the bytes (this runs for every key and string written): `: ` and ` #`
-    // end a plain scalar early, ASCII control characters need escapes; only text with other
-    // characters is looked at again, for the non-ASCII ones that need escapes too.
-    let mut previous = 0u8;
-    let mut ascii = true;
-    for &b in bytes {
-        if b < 0x20
-            || b == 0x7f
-            || (previous == b':' && b == b' ')
-            || (previous == b' ' && b == b'#')
-        {
-            return false;
-        }
-        ascii &= b.is_ascii();
-        previous = b;
+    // This runs for every key and string written, over long values too (ciphertexts), so the
+    // scans are branch-free folds the compiler vectorises: ASCII control characters need
+    // escapes, `: ` and ` #` end a plain scalar early. Only text with non-ASCII characters is
+    // walked again, for the non-ASCII characters that need escapes too.
+    let control = bytes.iter().fold(false, |found, &b| found | (b < 0x20) | (b == 0x7f));
+    let ends_early = bytes.iter().zip(&bytes[1..]).fold(false, |found, (&a, &b)| {
+        found | ((a == b':') & (b == b' ')) | ((a == b' ') & (b == b'#'))
+    });
+    if control || ends_early {
+        return false;
     }
+    let ascii = bytes.iter().fold(0u8, |all, &b| all | b) < 0x80;
     if !ascii
         && text.chars().any(|c| {
             c.is_control()
