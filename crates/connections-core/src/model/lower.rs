@@ -173,7 +173,7 @@ impl Lowerer<'_, '_> {
                     self.resource_ref(from, &namespace, cm, TargetKind::ConfigMap);
                 }
             }
-            self.model.polyaxon.push(PolyaxonConfig { provenance, connections });
+            self.model.polyaxon.push(PolyaxonConfig { provenance, connections, root });
         } else {
             let first_key =
                 root.as_map().and_then(|m| m.first()).map(|(k, _)| k.span).unwrap_or(root.span);

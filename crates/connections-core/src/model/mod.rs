@@ -368,6 +368,9 @@ pub struct Reference {
 pub struct PolyaxonConfig {
     /// Where it was read.
     pub provenance: Provenance,
+    /// The document, as written: render copies it into the output (not as an object) so that
+    /// the output can be rendered again.
+    pub root: Node,
     /// Its connections (`artifactsStore` first when present).
     pub connections: Vec<polyaxon::PolyaxonConnection>,
 }

@@ -38,12 +38,20 @@ pub struct PlannedObject {
 pub struct Plan {
     /// Objects, sorted by path.
     pub objects: Vec<PlannedObject>,
-    /// Other files by path (not listed in the kustomization).
+    /// Other files by path (not listed in the kustomization): KubeDirector configmeta.
     pub extra_files: BTreeMap<String, String>,
+    /// Input documents that are not Kubernetes objects, copied by path so that rendering the
+    /// output again gives the same output (Polyaxon agent configs, which the workloads' projected
+    /// connections come from); not listed in the kustomization, not part of the stream.
+    pub kept_inputs: BTreeMap<String, String>,
 }
 
 /// The output folder for cluster-scoped objects.
 pub const CLUSTER_DIR: &str = "_cluster";
+
+/// The output folder for Polyaxon agent configs (like [`CLUSTER_DIR`], not a possible
+/// namespace name).
+pub const POLYAXON_DIR: &str = "_polyaxon";
 
 impl Plan {
     /// `kustomization.yaml`, listing every object file.
@@ -69,6 +77,7 @@ impl Plan {
             self.objects.iter().map(|o| (o.path.clone(), o.yaml.clone())).collect();
         files.push(("kustomization.yaml".to_string(), self.kustomization()));
         files.extend(self.extra_files.iter().map(|(p, c)| (p.clone(), c.clone())));
+        files.extend(self.kept_inputs.iter().map(|(p, c)| (p.clone(), c.clone())));
         files.sort();
         files
     }
@@ -302,6 +311,14 @@ pub fn render_with_options(
         )
     });
     plan.extra_files.extend(files);
+    plan.kept_inputs = model
+        .polyaxon
+        .iter()
+        .enumerate()
+        .map(|(c, config)| {
+            (format!("{POLYAXON_DIR}/agent-config-{c}.yaml"), emit::to_yaml(&config.root))
+        })
+        .collect();
     (plan, diagnostics)
 }
 
@@ -468,5 +485,5 @@ fn plan(entries: Vec<Entry>) -> Plan {
         })
         .collect();
     objects.sort_by(|a, b| a.path.cmp(&b.path));
-    Plan { objects, extra_files: BTreeMap::new() }
+    Plan { objects, extra_files: BTreeMap::new(), kept_inputs: BTreeMap::new() }
 }
