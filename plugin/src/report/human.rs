@@ -2,7 +2,7 @@
 //! underlined, related locations and help. Without colour (not a terminal, `NO_COLOR`, or
 //! `--color never`) the output is plain Unicode at a fixed width, which the snapshot tests pin.
 
-use super::Context;
+use super::{Context, is_unprintable, printable};
 use connections_core::diagnostic::{Diagnostic, Severity, Summary};
 use connections_core::source::Span;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
@@ -166,19 +166,6 @@ fn without_controls(text: &str) -> String {
     }
     text.chars()
         .map(|c| if is_unprintable(c) { "?".repeat(c.len_utf8()) } else { c.to_string() })
-        .collect()
-}
-
-fn is_unprintable(c: char) -> bool {
-    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
-}
-
-/// A message with control characters written as escapes (`\u{1b}`): names quoted in a
-/// message come from the input.
-fn printable(message: &str) -> String {
-    message
-        .chars()
-        .map(|c| if is_unprintable(c) { c.escape_unicode().to_string() } else { c.to_string() })
         .collect()
 }
 

@@ -117,3 +117,19 @@ pub fn write(
         OutputFormat::Sarif => sarif::write(ctx, diagnostics, out),
     }
 }
+
+/// Whether `c` must not reach a terminal or a log as it is: control characters (C0, DEL and
+/// C1) other than tab and line breaks, which each format handles its own way.
+pub(super) fn is_unprintable(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// A message with control characters written as escapes (`\u{1b}`): names quoted in a
+/// message come from the input, and an escape sequence in one must not act on the terminal,
+/// the CI log (GitHub annotations) or a SARIF viewer that shows it.
+pub(super) fn printable(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| if is_unprintable(c) { c.escape_unicode().to_string() } else { c.to_string() })
+        .collect()
+}

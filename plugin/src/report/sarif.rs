@@ -47,7 +47,7 @@ pub fn write(ctx: &Context<'_>, diagnostics: &[Diagnostic], out: &mut String) {
                 "ruleId": d.check.id(),
                 "ruleIndex": Check::ALL.iter().position(|c| *c == d.check).unwrap_or(0),
                 "level": level(d.severity),
-                "message": {"text": message},
+                "message": {"text": super::printable(&message)},
             });
             if !file.is_empty() {
                 result["locations"] = json!([{
