@@ -26,6 +26,10 @@ use std::process::{Command, Stdio};
 /// The targets, in the order they run.
 pub const TARGETS: [&str; 4] = ["loader", "subset", "render", "krm"];
 
+/// The targets with seeds of their own, in the order [`write_corpus`] fills them; `subset`
+/// reads one file's text as `loader` does, so it shares the loader's (see [`corpus_dir`]).
+const SEEDED: [&str; 3] = ["loader", "render", "krm"];
+
 /// The cargo-fuzz release installed when it is missing.
 const CARGO_FUZZ_VERSION: &str = "0.13.1";
 
@@ -405,7 +409,7 @@ fn krm_seed(case: &Case, external_secrets: bool) -> Vec<u8> {
 /// every other input.
 fn write_corpus(root: &Path) -> Result<(), String> {
     let cases = cases(root);
-    let mut seeds: [Vec<Vec<u8>>; 3] = Default::default();
+    let mut seeds: [Vec<Vec<u8>>; SEEDED.len()] = Default::default();
     for (k, case) in cases.iter().enumerate() {
         seeds[0].extend(case.files.iter().map(|(_, bytes)| bytes.clone()));
         // Every third case also with ExternalSecrets, so that mode is in the corpus too.
@@ -417,7 +421,7 @@ fn write_corpus(root: &Path) -> Result<(), String> {
             seeds[2].push(krm_seed(case, true));
         }
     }
-    for (target, seeds) in ["loader", "render", "krm"].iter().zip(seeds) {
+    for (target, seeds) in SEEDED.iter().zip(seeds) {
         let dir = corpus_dir(root, target);
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         for entry in std::fs::read_dir(&dir).map_err(|e| e.to_string())?.flatten() {
