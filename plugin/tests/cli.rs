@@ -58,6 +58,29 @@ fn kubectl_kustomize_accepts_every_rendered_fixture() {
     assert!(checked >= 5, "only {checked} rendered fixtures found");
 }
 
+/// A Polyaxon agent config is not a Kubernetes object: render keeps a copy in `_polyaxon/`
+/// so that the folder renders again to the same files, but neither kustomize's output nor the
+/// `--stdout` stream may carry it.
+#[test]
+fn agent_configs_are_kept_for_a_second_render_but_never_applied() {
+    let input = workspace().join("fixtures/polyaxon/agent-projection/input");
+    let tmp = tempfile::tempdir().unwrap();
+    let (first, second) = (tmp.path().join("first"), tmp.path().join("second"));
+    for (from, to) in [(input.as_path(), &first), (first.as_path(), &second)] {
+        let out = run(&["render", from.to_str().unwrap(), "--out", to.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+    let kept = std::fs::read_to_string(first.join("_polyaxon/agent-config-0.yaml")).unwrap();
+    assert!(kept.contains("artifactsStore:"), "{kept}");
+    assert_eq!(snapshot(&second), snapshot(&first), "the second render differs");
+    let built = kubectl_kustomize(&first);
+    assert!(built.status.success(), "{}", text(&built.stderr));
+    let stream = run(&["render", input.to_str().unwrap(), "--stdout"]);
+    for (what, output) in [("kubectl kustomize", &built.stdout), ("--stdout", &stream.stdout)] {
+        assert!(!text(output).contains("artifactsStore"), "{what} carries the agent config");
+    }
+}
+
 #[test]
 fn stdout_stream_holds_the_same_objects_in_kustomization_order() {
     let tmp = tempfile::tempdir().unwrap();
