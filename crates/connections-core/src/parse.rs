@@ -154,11 +154,9 @@ impl Builder<'_> {
                         NodeValue::Seq(_) | NodeValue::Map(_) => Some(
                             "a mapping key must be a scalar; kubectl rejects a list or a mapping as a key",
                         ),
-                        NodeValue::Scalar(s) if s.resolve() == crate::syntax::Resolved::Null => {
-                            Some(
-                                "a mapping key must not be null (empty, `~` or `null`); kubectl rejects it",
-                            )
-                        }
+                        NodeValue::Scalar(s) if s.is_null() => Some(
+                            "a mapping key must not be null (empty, `~` or `null`); kubectl rejects it",
+                        ),
                         _ => None,
                     };
                     if let Some(problem) = problem {

@@ -111,6 +111,18 @@ impl Scalar {
         }
     }
 
+    /// Whether kubectl reads this scalar as null: [`Scalar::resolve`] without building a result
+    /// (asked of every key and many values, so it must not allocate).
+    pub fn is_null(&self) -> bool {
+        match &self.tag {
+            None => {
+                self.style == ScalarStyle::Plain
+                    && matches!(self.text.as_str(), "" | "~" | "null" | "Null" | "NULL")
+            }
+            Some(_) => self.resolve() == Resolved::Null,
+        }
+    }
+
     /// The scalar as text when kubectl reads it as a string, else `None`.
     pub fn as_str(&self) -> Option<&str> {
         let is_str = match (&self.tag, self.style) {
@@ -510,7 +522,7 @@ impl Node {
 
     /// Whether this is a null scalar (kubectl's reading).
     pub fn is_null(&self) -> bool {
-        matches!(&self.value, NodeValue::Scalar(s) if s.resolve() == Resolved::Null)
+        matches!(&self.value, NodeValue::Scalar(s) if s.is_null())
     }
 
     /// [`Node::key_text`], borrowed when the key is a string (nearly always).
@@ -524,6 +536,9 @@ impl Node {
     /// The map key as kubectl turns it into a JSON object key (sigs.k8s.io/yaml: booleans and
     /// integers as their text, floats with Go's `FormatFloat(f, 'g', -1, 32)`).
     pub fn key_text(&self) -> String {
+        if let Some(text) = self.as_str() {
+            return text.to_string();
+        }
         match &self.value {
             NodeValue::Scalar(s) => match s.resolve() {
                 Resolved::Float(text) => go_float_key(&text),
@@ -613,17 +628,16 @@ impl Node {
         }
     }
 
-    fn key_matches(&self, key: &str) -> bool {
+    /// Whether this map key's [`Node::key_text`] is `key`, without allocating.
+    pub fn key_matches(&self, key: &str) -> bool {
         match &self.value {
             // Fast path: most keys are plain strings.
-            NodeValue::Scalar(s) if s.text == key => {
-                s.as_str().is_some() || s.resolve().to_text() == key
-            }
-            // A plain word resolves to itself, which differs from `key`: skip resolving it.
+            NodeValue::Scalar(s) if s.text == key => s.as_str().is_some() || self.key_text() == key,
+            // A plain string resolves to itself, which differs from `key`: skip resolving it.
             NodeValue::Scalar(s) => {
                 s.style == ScalarStyle::Plain
-                    && !(s.tag.is_none() && is_plain_word(&s.text))
-                    && s.resolve().to_text() == key
+                    && !(s.tag.is_none() && plain_is_str(&s.text))
+                    && self.key_text() == key
             }
             _ => false,
         }

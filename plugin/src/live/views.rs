@@ -123,7 +123,7 @@ fn scalar_text(node: &Node) -> String {
             connections_core::syntax::Resolved::Str(_) => s.text.to_string(),
             other => other.to_text(),
         },
-        None => connections_core::render::emit::node_to_json(node).to_string(),
+        None => connections_core::render::emit::node_to_json_text(node),
     }
 }
 

@@ -76,18 +76,28 @@ impl Fields<'_> {
     /// A string field; `None` if absent or null. Other types are reported.
     pub fn string(&mut self, parent: &Node, key: &str, path: &str) -> Option<Spanned<String>> {
         let node = parent.get(key)?;
-        self.string_node(node, &join(path, key))
+        self.string_node_at(node, || join(path, key))
     }
 
     /// A node that must be a string; `None` if null. Other types are reported.
     pub fn string_node(&mut self, node: &Node, path: &str) -> Option<Spanned<String>> {
+        self.string_node_at(node, || path.to_string())
+    }
+
+    /// [`Fields::string_node`] with the field's path built only for a finding: nearly every
+    /// field is fine, and formatting paths up front was a visible share of lowering.
+    fn string_node_at(
+        &mut self,
+        node: &Node,
+        path: impl FnOnce() -> String,
+    ) -> Option<Spanned<String>> {
         if node.is_null() {
             return None;
         }
         match node.as_str() {
             Some(s) => Some(Spanned::new(s.to_string(), node.span)),
             None => {
-                self.wrong_type(node, path, "a string");
+                self.wrong_type(node, &path(), "a string");
                 None
             }
         }
@@ -96,7 +106,10 @@ impl Fields<'_> {
     /// A mapping field; `None` if absent or null. Other types are reported.
     pub fn map<'n>(&mut self, parent: &'n Node, key: &str, path: &str) -> Option<&'n Node> {
         let node = parent.get(key)?;
-        self.map_node(node, &join(path, key))
+        match &node.value {
+            NodeValue::Map(_) => Some(node),
+            _ => self.map_node(node, &join(path, key)),
+        }
     }
 
     /// A node that must be a mapping; `None` if null.
@@ -128,11 +141,10 @@ impl Fields<'_> {
 
     /// A list of strings.
     pub fn string_list(&mut self, parent: &Node, key: &str, path: &str) -> Vec<Spanned<String>> {
-        let field = join(path, key);
         let items = self.seq(parent, key, path);
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            if let Some(s) = self.string_node(item, &index(&field, i)) {
+            if let Some(s) = self.string_node_at(item, || index(&join(path, key), i)) {
                 out.push(s);
             }
         }
@@ -186,8 +198,10 @@ impl Fields<'_> {
         let mut out = Vec::with_capacity(entries.len());
         for (key, value) in entries {
             let key_text = key.key_text();
-            let field = join(path, &key_text);
-            self.check_ambiguous_key(key, &field);
+            let field = || join(path, &key_text);
+            if is_ambiguous_key(key) {
+                self.check_ambiguous_key(key, &field());
+            }
             if let Some(scalar) = value.as_scalar()
                 && scalar.is_ambiguous()
                 && scalar.resolve_yaml12().type_name() == "string"
@@ -216,7 +230,7 @@ impl Fields<'_> {
                 };
                 self.push(
                     Diagnostic::new(Check::AmbiguousYamlScalar, value.span, message)
-                        .path(&field)
+                        .path(field())
                         .label("ambiguous plain scalar")
                         .help(help),
                 );
@@ -230,7 +244,7 @@ impl Fields<'_> {
                 // kubectl drops null entries of string maps without complaint.
                 continue;
             }
-            if let Some(v) = self.string_node(value, &field) {
+            if let Some(v) = self.string_node_at(value, field) {
                 out.push((Spanned::new(key_text, key.span), v));
             }
         }
@@ -240,8 +254,8 @@ impl Fields<'_> {
     /// Reports keys of `node` not in `known` (`unknown-field`), suggesting a near match.
     pub fn unknown_fields(&mut self, node: &Node, path: &str, known: &[&str]) {
         for (key, _) in node.as_map().unwrap_or(&[]) {
-            let text = key.key_text();
-            if !known.contains(&text.as_str()) {
+            let text = key.key_cow();
+            if !known.contains(&text.as_ref()) {
                 let suggestion = known
                     .iter()
                     .find(|k| k.eq_ignore_ascii_case(&text))
@@ -265,9 +279,8 @@ impl Fields<'_> {
 
     /// Reports a plain key that kubectl reads as something other than the written text.
     pub fn check_ambiguous_key(&mut self, key: &Node, field: &str) {
-        if let Some(scalar) = key.as_scalar()
-            && scalar.style == crate::syntax::ScalarStyle::Plain
-            && scalar.resolve().to_text() != scalar.text
+        if is_ambiguous_key(key)
+            && let Some(scalar) = key.as_scalar()
         {
             self.push(
                 Diagnostic::new(
@@ -285,6 +298,16 @@ impl Fields<'_> {
             );
         }
     }
+}
+
+/// A plain key that kubectl reads as something other than its text (`on`, `0x1F`). A key read
+/// as a string is its own text, so only the rest are resolved (which allocates).
+fn is_ambiguous_key(key: &Node) -> bool {
+    key.as_scalar().is_some_and(|scalar| {
+        scalar.style == crate::syntax::ScalarStyle::Plain
+            && scalar.as_str().is_none()
+            && scalar.resolve().to_text() != scalar.text
+    })
 }
 
 /// A span to blame for a missing field: the parent's key if known, else the parent.

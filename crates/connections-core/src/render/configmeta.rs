@@ -198,7 +198,7 @@ pub fn connections_hash(model: &Model, index: usize) -> String {
     let Body::KubeDirectorCluster(spec) = &object.body else { return String::new() };
     let ns = object.namespace_str();
     let digest = |o: usize| {
-        let json = crate::render::emit::node_to_json(&model.objects[o].root).to_string();
+        let json = crate::render::emit::node_to_json_text(&model.objects[o].root);
         super::generate::content_hash([("", json.as_bytes())])
     };
     let mut text = String::new();

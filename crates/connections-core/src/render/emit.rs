@@ -360,6 +360,71 @@ pub fn node_from_json(value: &serde_json::Value) -> Node {
     }
 }
 
+/// [`node_to_json`] as compact text, written straight from the tree: the same bytes as
+/// `node_to_json(node).to_string()` without building the `Value` (configmeta digests every
+/// object a KubeDirector cluster connects, and building the value dominated that). A mapping
+/// with two keys of the same text (a `duplicate-key` error, so never rendered) is written
+/// with both, where the `Value` would keep one.
+pub fn node_to_json_text(node: &Node) -> String {
+    let mut out = Vec::with_capacity(256);
+    // Writing to a Vec cannot fail, and every scalar is one serde_json accepts.
+    let _ = serde_json::to_writer(&mut out, &JsonNode(node));
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// A node serialised as [`node_to_json`] reads it.
+struct JsonNode<'a>(&'a Node);
+
+impl serde::Serialize for JsonNode<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match &self.0.value {
+            NodeValue::Scalar(s) => {
+                if let Some(text) = s.as_str() {
+                    return serializer.serialize_str(text);
+                }
+                match s.resolve() {
+                    Resolved::Null => serializer.serialize_unit(),
+                    Resolved::Bool(b) => serializer.serialize_bool(b),
+                    Resolved::Int(text) => {
+                        if let Ok(n) = text.parse::<i64>() {
+                            serializer.serialize_i64(n)
+                        } else if let Ok(n) = text.parse::<u64>() {
+                            serializer.serialize_u64(n)
+                        } else {
+                            match text.parse::<f64>() {
+                                // `Value::from` turns a non-finite number into null.
+                                Ok(f) if f.is_finite() => serializer.serialize_f64(f),
+                                Ok(_) => serializer.serialize_unit(),
+                                Err(_) => serializer.serialize_str(&text),
+                            }
+                        }
+                    }
+                    Resolved::Float(text) => match text.parse::<f64>() {
+                        Ok(f) if f.is_finite() => serializer.serialize_f64(f),
+                        _ => serializer.serialize_str(&text),
+                    },
+                    Resolved::Str(_) => serializer.serialize_str(&s.text),
+                }
+            }
+            NodeValue::Seq(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&JsonNode(item))?;
+                }
+                seq.end()
+            }
+            NodeValue::Map(entries) => {
+                let mut map = serializer.serialize_map(Some(entries.len()))?;
+                for (key, value) in entries {
+                    map.serialize_entry(&key.key_cow(), &JsonNode(value))?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
 /// Converts a node tree to JSON the way kubectl does (YAML 1.1 scalars, keys as strings).
 pub fn node_to_json(node: &Node) -> serde_json::Value {
     use serde_json::Value;
@@ -450,6 +515,47 @@ mod tests {
         assert!(problems.is_empty(), "{problems:?}\n{yaml}");
         assert_eq!(documents.len(), 1);
         assert_eq!(to_yaml(&documents[0].root), yaml, "reads back as it was");
+    }
+
+    /// The streaming JSON writer must give exactly the bytes of the `Value` route: the
+    /// configmeta connections hash digests them, so one changed byte changes every hash.
+    #[test]
+    fn json_text_is_the_value_route_byte_for_byte() {
+        let yaml = "\
+plain: word
+quoted: \"on\"
+yes11: on
+nothing: ~
+empty:
+int: 0777
+hex: 0x1F
+big: 123456789012345678901234567890
+huge: 1e400
+negative: -12
+unsigned: 18446744073709551615
+float: 1.50
+exp: 6.02e+23
+inf: .inf
+nan: .NaN
+sep: 1_000
+tagged: !!str 12
+bool: !!bool yes
+escapes: \"tab\\there <&> \\u2028 \\u0001 \\\"\"
+list: [1, two, {k: v}, [], {}]
+3: int key
+true: bool key
+1.5: float key
+nested: {a: {b: [null, false, \"\"]}}
+";
+        let lines = crate::source::LineIndex::new(yaml);
+        let (documents, problems) =
+            crate::parse::parse(FileId(0), yaml, &lines, crate::parse::Limits::default());
+        assert!(problems.is_empty(), "{problems:?}");
+        let root = &documents[0].root;
+        assert_eq!(node_to_json_text(root), node_to_json(root).to_string());
+        for (_, value) in root.as_map().unwrap() {
+            assert_eq!(node_to_json_text(value), node_to_json(value).to_string());
+        }
     }
 
     #[test]

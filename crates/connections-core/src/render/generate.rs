@@ -88,7 +88,7 @@ pub(crate) fn setting_text(value: &Node) -> Option<String> {
                 other => other.to_text(),
             }),
         },
-        _ => Some(crate::render::emit::node_to_json(value).to_string()),
+        _ => Some(crate::render::emit::node_to_json_text(value)),
     }
 }
 
@@ -102,7 +102,14 @@ pub fn content_hash<'a>(entries: impl IntoIterator<Item = (&'a str, &'a [u8])>) 
         hasher.update(value);
     }
     let digest = hasher.finalize();
-    digest[..10].iter().map(|b| format!("{b:02x}")).collect()
+    // Ten bytes as twenty lower-case hex digits (a `format!` per byte showed in profiles).
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(20);
+    for b in &digest[..10] {
+        text.push(HEX[usize::from(b >> 4)] as char);
+        text.push(HEX[usize::from(b & 0xf)] as char);
+    }
+    text
 }
 
 /// A generated settings ConfigMap.

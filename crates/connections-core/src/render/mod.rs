@@ -346,11 +346,11 @@ fn normalise(object: &Object, node: &mut Node) {
     drop_null_template_timestamps(node);
     let Some(metadata) = node.get_mut("metadata") else { return };
     let Some(entries) = metadata.as_map_mut() else { return };
-    entries.retain(|(k, v)| !v.is_null() && k.key_text() != "creationTimestamp");
+    entries.retain(|(k, v)| !v.is_null() && !k.key_matches("creationTimestamp"));
     if let Some(ns) = &object.namespace
         && !object.namespace_written
     {
-        let at = entries.iter().position(|(k, _)| k.key_text() == "name").map_or(0, |p| p + 1);
+        let at = entries.iter().position(|(k, _)| k.key_matches("name")).map_or(0, |p| p + 1);
         entries.insert(at, (Node::string("namespace"), Node::string(ns.value.clone())));
     }
 }
@@ -360,10 +360,10 @@ fn drop_null_template_timestamps(node: &mut Node) {
     match &mut node.value {
         crate::syntax::NodeValue::Map(entries) => {
             for (key, value) in entries.iter_mut() {
-                if key.key_text() == "metadata"
+                if key.key_matches("metadata")
                     && let Some(meta) = value.as_map_mut()
                 {
-                    meta.retain(|(k, v)| !(k.key_text() == "creationTimestamp" && v.is_null()));
+                    meta.retain(|(k, v)| !(k.key_matches("creationTimestamp") && v.is_null()));
                 }
                 drop_null_template_timestamps(value);
             }
