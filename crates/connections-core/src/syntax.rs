@@ -633,9 +633,14 @@ impl Node {
         match &self.value {
             // Fast path: most keys are plain strings.
             NodeValue::Scalar(s) if s.text == key => s.as_str().is_some() || self.key_text() == key,
-            // A plain string resolves to itself, which differs from `key`: skip resolving it.
+            // Only a plain scalar read as something else (`0x1F` as `31`) can match `key` with
+            // other text. Such readings start with a digit, a sign or a dot, or are one of
+            // three words, so a lower-case field name (nearly every lookup) never needs the
+            // reading; and a plain string resolves to itself.
             NodeValue::Scalar(s) => {
                 s.style == ScalarStyle::Plain
+                    && (!key.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
+                        || matches!(key, "null" | "true" | "false"))
                     && !(s.tag.is_none() && plain_is_str(&s.text))
                     && self.key_text() == key
             }
@@ -719,6 +724,75 @@ mod tests {
             let node = Node { span: Span::SYNTHETIC, value: NodeValue::Scalar(plain(text)) };
             assert_eq!(node.key_text(), key, "{text}");
         }
+    }
+
+    /// `key_matches` skips resolving where it can; it must still agree with `key_text` on
+    /// every kind of key, including those kubectl reads as something other than their text.
+    #[test]
+    fn key_matches_agrees_with_key_text() {
+        let keys = [
+            "name",
+            "0x1F",
+            "on",
+            "off",
+            "yes",
+            "n",
+            "~",
+            "null",
+            "true",
+            "1.0",
+            "1e3",
+            "0777",
+            "1_000",
+            "-12",
+            "+5",
+            ".5",
+            "NaN",
+            ".inf",
+            "-.inf",
+            "2001-12-14",
+            "v1.2",
+            "y",
+        ];
+        let queries = [
+            "name",
+            "31",
+            "true",
+            "false",
+            "null",
+            "1",
+            "1000",
+            "511",
+            "-12",
+            "5",
+            "0.5",
+            "+Inf",
+            "-Inf",
+            "NaN",
+            "2001-12-14",
+            "v1.2",
+            "on",
+            "0x1F",
+            "y",
+            "n",
+            "",
+        ];
+        for text in keys {
+            for style in [ScalarStyle::Plain, ScalarStyle::DoubleQuoted] {
+                let scalar = Scalar { text: text.into(), style, tag: None };
+                let node = Node { span: Span::SYNTHETIC, value: NodeValue::Scalar(scalar) };
+                for query in queries {
+                    assert_eq!(
+                        node.key_matches(query),
+                        node.key_text() == query,
+                        "key {text:?} ({style:?}), query {query:?}"
+                    );
+                }
+            }
+        }
+        let is_null = |text: &str| plain(text).is_null();
+        assert!(["", "~", "null", "Null", "NULL"].into_iter().all(is_null));
+        assert!(!["nil", "none", "0", "NuLL"].into_iter().any(is_null));
     }
 
     #[test]

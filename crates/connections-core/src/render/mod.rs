@@ -172,16 +172,29 @@ fn input_entry(
         return None;
     }
     let mut diagnostics = Vec::new();
-    let mut node = object.root.clone();
-    normalise(object, &mut node);
+    // Most objects pass through as written: those are emitted from the model's own tree, and
+    // only an object that changes is copied first (copying every tree was a tenth of render).
+    let mut node = std::borrow::Cow::Borrowed(&object.root);
+    if needs_normalising(object, &object.root) {
+        normalise(object, node.to_mut());
+    } else {
+        debug_assert!(
+            {
+                let mut copy = object.root.clone();
+                normalise(object, &mut copy);
+                copy == object.root
+            },
+            "needs_normalising missed a change normalise makes"
+        );
+    }
     if let Body::Workload(w) = &object.body
         && !w.uses.is_empty()
     {
-        project::project(model, i, &mut node, settings, &mut diagnostics);
+        project::project(model, i, node.to_mut(), settings, &mut diagnostics);
     }
     if let Body::KubeDirectorCluster(kd) = &object.body
         && !(kd.clusters.is_empty() && kd.configmaps.is_empty() && kd.secrets.is_empty())
-        && let Some(metadata) = node.get_mut("metadata")
+        && let Some(metadata) = node.to_mut().get_mut("metadata")
         && let Some(annotations) = metadata.map_at("annotations")
     {
         annotations.set(
@@ -192,7 +205,8 @@ fn input_entry(
     // Connections are read literally: Flux must not substitute `${` in them either.
     if matches!(object.body, Body::Connection(_) | Body::ConnectionType(_))
         && generate::holds_substitution_marker(&object.root)
-        && let Some(annotations) = node.map_at("metadata").and_then(|m| m.map_at("annotations"))
+        && let Some(annotations) =
+            node.to_mut().map_at("metadata").and_then(|m| m.map_at("annotations"))
     {
         let (key, value) = generate::FLUX_SUBSTITUTE_DISABLED;
         annotations.set(key, Node::string(value));
@@ -332,6 +346,35 @@ fn entry(object: &Object, input: usize, node: &Node, generated: bool) -> Entry {
         yaml: emit::to_yaml(node),
         generated,
         fresh: false,
+    }
+}
+
+/// Whether [`normalise`] would change `node`: the same tests, read-only. (Debug builds check
+/// every object that this passes against a normalised copy.)
+fn needs_normalising(object: &Object, node: &Node) -> bool {
+    if node.get("sops").and_then(Node::as_map).is_some() {
+        return false;
+    }
+    if holds_null_template_timestamp(node) {
+        return true;
+    }
+    let Some(entries) = node.get("metadata").and_then(Node::as_map) else { return false };
+    (object.namespace.is_some() && !object.namespace_written)
+        || entries.iter().any(|(k, v)| v.is_null() || k.key_matches("creationTimestamp"))
+}
+
+/// Whether [`drop_null_template_timestamps`] has anything to drop.
+fn holds_null_template_timestamp(node: &Node) -> bool {
+    match &node.value {
+        crate::syntax::NodeValue::Map(entries) => entries.iter().any(|(key, value)| {
+            (key.key_matches("metadata")
+                && value.as_map().is_some_and(|meta| {
+                    meta.iter().any(|(k, v)| k.key_matches("creationTimestamp") && v.is_null())
+                }))
+                || holds_null_template_timestamp(value)
+        }),
+        crate::syntax::NodeValue::Seq(items) => items.iter().any(holds_null_template_timestamp),
+        crate::syntax::NodeValue::Scalar(_) => false,
     }
 }
 
