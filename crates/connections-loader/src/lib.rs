@@ -91,6 +91,15 @@ enum Parsed {
     Released { lines: connections_core::source::LineIndex, digest: TextDigest },
 }
 
+/// The capacity of a reading thread's buffer kept between files (most manifests are a few KB).
+const READ_BUFFER_KEPT: usize = 256 * 1024;
+
+thread_local! {
+    /// Each reading thread's buffer, reused from file to file.
+    static READ_BUFFER: std::cell::RefCell<Vec<u8>> =
+        std::cell::RefCell::new(Vec::with_capacity(READ_BUFFER_KEPT));
+}
+
 fn read_one(path: &Path, file: FileId, options: &LoadOptions) -> FileResult {
     let problem = |message: String| FileResult::Problem {
         text: String::new(),
@@ -99,24 +108,39 @@ fn read_one(path: &Path, file: FileId, options: &LoadOptions) -> FileResult {
         offset: 0,
         label: "not read",
     };
-    // One open, then the size from the open file: a second lookup by path per file is
-    // measurable over tens of thousands of files.
+    // One open and reads into this thread's buffer, then one copy of exactly the file's
+    // length. The size is asked (a `statx`) only of a file that fills the buffer: asking it of
+    // every file was measurable over tens of thousands of them, and a file over the limit
+    // must still be refused without being read.
     // `Err(Some(size))`: over the limit; `Err(None)`: grew past it while being read.
     let read = || -> std::io::Result<Result<Vec<u8>, Option<u64>>> {
         use std::io::Read as _;
-        let file = std::fs::File::open(path)?;
-        let size = file.metadata()?.len();
-        if size > options.max_file_size {
-            return Ok(Err(Some(size)));
-        }
-        let mut bytes = Vec::with_capacity(size as usize + 1);
-        // Read at most one byte past the limit: a file that grew while being read is refused
-        // as well, not read without bound.
-        file.take(options.max_file_size.saturating_add(1)).read_to_end(&mut bytes)?;
-        if bytes.len() as u64 > options.max_file_size {
-            return Ok(Err(None));
-        }
-        Ok(Ok(bytes))
+        let mut file = std::fs::File::open(path)?;
+        let limit = options.max_file_size.saturating_add(1);
+        READ_BUFFER.with_borrow_mut(|buffer| {
+            buffer.clear();
+            let first = (READ_BUFFER_KEPT as u64).min(limit);
+            (&mut file).take(first).read_to_end(buffer)?;
+            if buffer.len() as u64 == first {
+                // Not known to be at its end: a large file, whose size decides whether the
+                // rest is read. At most one byte past the limit is: a file that grows past it
+                // while being read is refused as well, not read without bound.
+                let size = file.metadata()?.len();
+                if size > options.max_file_size {
+                    return Ok(Err(Some(size)));
+                }
+                (&mut file).take(limit - buffer.len() as u64).read_to_end(buffer)?;
+                if buffer.len() as u64 > options.max_file_size {
+                    return Ok(Err(None));
+                }
+            }
+            let bytes = buffer.to_vec();
+            // A buffer grown for an unusually large file is not kept for the rest of the run.
+            if buffer.capacity() > READ_BUFFER_KEPT {
+                *buffer = Vec::with_capacity(READ_BUFFER_KEPT);
+            }
+            Ok(Ok(bytes))
+        })
     };
     let bytes = match read() {
         Ok(Ok(bytes)) => bytes,

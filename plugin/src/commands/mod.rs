@@ -169,11 +169,11 @@ pub fn format_findings(
     settings: &Reporting,
     diagnostics: &[Diagnostic],
 ) -> String {
-    let ctx = report::Context {
-        sources: &checked.loaded.sources,
-        root: &input.root,
-        masks: &checked.analysis.model.secret_spans,
-    };
+    let ctx = report::Context::new(
+        &checked.loaded.sources,
+        &input.root,
+        &checked.analysis.model.secret_spans,
+    );
     let mut out = String::new();
     report::write(&ctx, settings, diagnostics, &mut out);
     out

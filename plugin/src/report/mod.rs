@@ -23,9 +23,21 @@ pub struct Context<'a> {
     pub root: &'a Path,
     /// Byte ranges holding secret values, masked wherever source lines are shown.
     pub masks: &'a [connections_core::source::Span],
+    /// Whether `root` is a single file (asked once: paths are shown for every finding, and a
+    /// lookup each was thousands of `stat` calls on large runs).
+    root_is_file: bool,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// The context of one report.
+    pub fn new(
+        sources: &'a SourceMap,
+        root: &'a Path,
+        masks: &'a [connections_core::source::Span],
+    ) -> Context<'a> {
+        Context { sources, root, masks, root_is_file: root.is_file() }
+    }
+
     /// The text of a file with every secret value replaced by `*` (byte for byte, so spans
     /// stay valid; line breaks are kept).
     pub fn masked_text(&self, file: connections_core::source::FileId, text: &str) -> String {
@@ -47,7 +59,7 @@ impl Context<'_> {
     /// A file's path joined to the repository path as given (`deploy/apps/x.yaml`); for a
     /// single file given as the repository, that path.
     pub fn display_path(&self, relative: &str) -> String {
-        if self.root.is_file() {
+        if self.root_is_file {
             let root = self.root.to_string_lossy();
             return root.strip_prefix("./").unwrap_or(&root).to_string();
         }
@@ -65,7 +77,7 @@ impl Context<'_> {
     pub fn repository_path(&self, relative: &str) -> String {
         let shown = self.display_path(relative);
         let full =
-            if self.root.is_file() { self.root.to_path_buf() } else { self.root.join(relative) };
+            if self.root_is_file { self.root.to_path_buf() } else { self.root.join(relative) };
         if let (Some(top), Ok(full)) = (git_top(self.root), full.canonicalize())
             && let Ok(inside) = full.strip_prefix(&top)
         {
@@ -128,8 +140,16 @@ pub(super) fn is_unprintable(c: char) -> bool {
 /// message come from the input, and an escape sequence in one must not act on the terminal,
 /// the CI log (GitHub annotations) or a SARIF viewer that shows it.
 pub(super) fn printable(message: &str) -> String {
-    message
-        .chars()
-        .map(|c| if is_unprintable(c) { c.escape_unicode().to_string() } else { c.to_string() })
-        .collect()
+    if !message.chars().any(is_unprintable) {
+        return message.to_string();
+    }
+    let mut out = String::with_capacity(message.len() + 8);
+    for c in message.chars() {
+        if is_unprintable(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
