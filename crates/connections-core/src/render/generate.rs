@@ -22,7 +22,12 @@ pub const SUBSTITUTION_MARKER: &str = "${";
 /// Whether any scalar under `node` holds [`SUBSTITUTION_MARKER`].
 pub fn holds_substitution_marker(node: &Node) -> bool {
     match &node.value {
-        NodeValue::Scalar(s) => s.text.contains(SUBSTITUTION_MARKER),
+        // A byte search for `$` first: a substring search costs more to set up than most
+        // scalars are long.
+        NodeValue::Scalar(s) => {
+            let bytes = s.text.as_bytes();
+            memchr::memchr_iter(b'$', bytes).any(|at| bytes.get(at + 1) == Some(&b'{'))
+        }
         NodeValue::Seq(items) => items.iter().any(holds_substitution_marker),
         NodeValue::Map(entries) => entries
             .iter()
