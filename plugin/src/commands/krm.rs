@@ -4,7 +4,7 @@
 //! The function itself is pure and lives in the core ([`connections_core::krm`], which says
 //! what comes out); this shell reads standard input and prints the answer.
 
-use super::{Failure, Need, Outcome, has_errors, print_stdout};
+use super::{Failure, Need, Outcome, has_errors, print_stdout, print_stdout_parts};
 use crate::settings::{Input, SecretOutput};
 use connections_core::diagnostic::{Diagnostic, Severity};
 use connections_core::krm;
@@ -67,7 +67,7 @@ fn kustomize_generator(config_path: &std::path::Path) -> Result<Outcome, Failure
         ));
         return Ok(Outcome::Findings);
     }
-    print_stdout(&checked.plan.stream())?;
+    print_stdout_parts(checked.plan.stream_parts())?;
     Ok(Outcome::Success)
 }
 

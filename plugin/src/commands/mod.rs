@@ -181,8 +181,18 @@ pub fn format_findings(
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
 pub fn print_stdout(text: &str) -> Result<(), Failure> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+    print_stdout_parts([text])
+}
+
+/// [`print_stdout`] of the pieces in order, through one buffer (a stream need not be
+/// assembled in memory first).
+pub fn print_stdout_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> Result<(), Failure> {
+    let mut stdout = std::io::BufWriter::with_capacity(256 * 1024, std::io::stdout().lock());
+    let written = parts
+        .into_iter()
+        .try_for_each(|part| stdout.write_all(part.as_bytes()))
+        .and_then(|()| stdout.flush());
+    match written {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Failure(format!("cannot write to standard output: {e}"))),

@@ -1,7 +1,9 @@
 //! `render`: check, then write the plan atomically into `--out DIR` or print it (`--stdout`).
 //! Nothing is written when a check fails; the exit code says why.
 
-use super::{Failure, Outcome, format_findings, has_errors, judge, print_stderr, print_stdout};
+use super::{
+    Failure, Outcome, format_findings, has_errors, judge, print_stderr, print_stdout_parts,
+};
 use crate::cli::RenderArgs;
 use crate::settings::{Input, Reporting};
 use connections_core::diagnostic::Severity;
@@ -199,7 +201,7 @@ pub fn run(args: &RenderArgs) -> Result<Outcome, Failure> {
             print_stderr(&format!("{line}\n"));
         }
         None => {
-            print_stdout(&plan.stream())?;
+            print_stdout_parts(plan.stream_parts())?;
             if !plan.extra_files.is_empty() && reporting.format == crate::cli::OutputFormat::Human {
                 print_stderr(&format!(
                     "{} KubeDirector configmeta file{} not part of the stream: `--out DIR` writes {}\n",
