@@ -252,18 +252,22 @@ fn write_file(path: &Path, content: &[u8]) -> Result<(), WriteError> {
 /// Writes every file under `root`: the folders first, once each, then the files on every
 /// core (creating tens of thousands of small files is bound by the filesystem's per-file
 /// work, which proceeds in parallel).
-fn write_all(root: &Path, files: &[(String, String)]) -> Result<(), WriteError> {
+fn write_all<P, C>(root: &Path, files: &[(P, C)]) -> Result<(), WriteError>
+where
+    P: AsRef<str> + Sync,
+    C: AsRef<str> + Sync,
+{
     let folders: BTreeSet<PathBuf> = files
         .iter()
-        .filter_map(|(rel, _)| root.join(rel).parent().map(Path::to_path_buf))
+        .filter_map(|(rel, _)| root.join(rel.as_ref()).parent().map(Path::to_path_buf))
         .collect();
     for folder in &folders {
         fs::create_dir_all(folder).map_err(io("cannot create", folder))?;
     }
-    let create = |(rel, content): &(String, String)| -> Result<(), WriteError> {
-        let path = root.join(rel);
+    let create = |(rel, content): &(P, C)| -> Result<(), WriteError> {
+        let path = root.join(rel.as_ref());
         let mut file = fs::File::create(&path).map_err(io("cannot create", &path))?;
-        file.write_all(content.as_bytes()).map_err(io("cannot write", &path))
+        file.write_all(content.as_ref().as_bytes()).map_err(io("cannot write", &path))
     };
     // The first failure in file order is reported.
     connections_core::par::map(files, crate::threads(), create).into_iter().collect()
@@ -298,10 +302,14 @@ fn clashes(
 }
 
 /// Writes `files` (relative path, content) as the whole content of `dir`, atomically.
-pub fn write_output(dir: &Path, files: &[(String, String)]) -> Result<WriteReport, WriteError> {
+pub fn write_output<P, C>(dir: &Path, files: &[(P, C)]) -> Result<WriteReport, WriteError>
+where
+    P: AsRef<str> + Sync,
+    C: AsRef<str> + Sync,
+{
     for (path, _) in files {
-        if !is_safe_relative(path) {
-            return Err(WriteError::UnsafePath(path.clone()));
+        if !is_safe_relative(path.as_ref()) {
+            return Err(WriteError::UnsafePath(path.as_ref().to_string()));
         }
     }
     if let Ok(meta) = fs::symlink_metadata(dir)
@@ -334,7 +342,7 @@ pub fn write_output(dir: &Path, files: &[(String, String)]) -> Result<WriteRepor
     let exists = old.is_some();
     let previous = if exists { read_manifest(dir) } else { BTreeSet::new() };
     let existing = if exists { existing_files(dir)? } else { Vec::new() };
-    let planned: BTreeSet<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+    let planned: BTreeSet<&str> = files.iter().map(|(p, _)| p.as_ref()).collect();
     let clashes = clashes(&existing, &previous, &planned);
     if !clashes.is_empty() {
         return Err(WriteError::Foreign { dir: dir.to_path_buf(), files: clashes });

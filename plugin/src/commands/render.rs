@@ -169,7 +169,7 @@ pub fn run(args: &RenderArgs) -> Result<Outcome, Failure> {
     }
     match &args.out {
         Some(out) => {
-            let files = plan.files();
+            let files = plan.file_views();
             let report = connections_loader::write::write_output(out, &files).map_err(|e| {
                 // A disk that fills up, a read-only filesystem: say what did not change.
                 match e {
