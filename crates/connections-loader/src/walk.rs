@@ -44,6 +44,25 @@ pub fn is_manifest(name: &str) -> bool {
 }
 
 fn relative(root: &Path, path: &Path) -> String {
+    // The walk joins names to the root as given, so the relative path is nearly always the
+    // text after the root's: taken directly, without splitting both paths into components
+    // (a visible share of walking a large repository).
+    if let (Some(root_text), Some(path_text)) = (root.to_str(), path.to_str())
+        && let Some(rest) = path_text.strip_prefix(root_text)
+        && (rest.starts_with('/') || root_text.ends_with('/'))
+    {
+        let rest = rest.trim_start_matches('/');
+        let plain = !rest.is_empty()
+            && !rest.ends_with('/')
+            && rest.split('/').all(|part| !part.is_empty() && part != "." && part != "..");
+        if plain {
+            return rest.to_string();
+        }
+    }
+    relative_by_components(root, path)
+}
+
+fn relative_by_components(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
     let mut out = String::new();
     for (i, part) in rel.components().enumerate() {
@@ -192,5 +211,40 @@ pub fn io_reason(error: Option<&std::io::Error>) -> String {
                 text.split(" (os error").next().unwrap_or(&text).to_lowercase()
             }
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The direct path of `relative` must give what splitting into components gives.
+    #[test]
+    fn relative_paths_match_the_component_walk() {
+        let cases = [
+            ("repo", "repo/apps/a.yaml"),
+            ("repo/", "repo/apps/a.yaml"),
+            ("repo//", "repo//apps/a.yaml"),
+            ("./repo", "./repo/apps/b.yml"),
+            (".", "./apps/a.yaml"),
+            ("/abs/repo", "/abs/repo/x.yaml"),
+            ("a/./b", "a/./b/c/d.yaml"),
+            ("repo", "repo"),
+            ("repo", "repo/./x.yaml"),
+            ("repo", "repo/a//x.yaml"),
+            ("repo", "repository/x.yaml"),
+            ("repo", "other/x.yaml"),
+            ("", "apps/x.yaml"),
+        ];
+        for (root, path) in cases {
+            let (root, path) = (Path::new(root), Path::new(path));
+            assert_eq!(
+                relative(root, path),
+                relative_by_components(root, path),
+                "{} in {}",
+                path.display(),
+                root.display()
+            );
+        }
     }
 }
