@@ -20,6 +20,8 @@ use crate::diagnostic::Diagnostic;
 use crate::model::{Body, Model, Object};
 use crate::par;
 use crate::syntax::Node;
+use foldhash::fast::FixedState;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 /// One object of the output.
@@ -127,21 +129,22 @@ struct Entry {
 }
 
 /// The generated settings ConfigMap of every Connection, by object index.
-fn settings_configmaps(model: &Model) -> BTreeMap<usize, generate::SettingsConfigMap> {
-    let mut settings = BTreeMap::new();
-    for (i, _) in model.objects.iter().enumerate() {
-        if let Some(cm) = generate::settings_configmap(model, i) {
-            settings.insert(i, cm);
-        }
-    }
-    settings
+fn settings_configmaps(
+    model: &Model,
+    threads: usize,
+) -> BTreeMap<usize, generate::SettingsConfigMap> {
+    let indices: Vec<usize> = (0..model.objects.len()).collect();
+    par::map(&indices, threads, |&i| generate::settings_configmap(model, i).map(|cm| (i, cm)))
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// What [`render`] would report (an invalid volume name, a projection conflict), without
 /// writing anything, on up to `threads` threads: only the workloads that use connections are
 /// projected, on copies that are then dropped. `validate` runs this instead of a whole render.
 pub fn findings_with(model: &Model, threads: usize) -> Vec<Diagnostic> {
-    let settings = settings_configmaps(model);
+    let settings = settings_configmaps(model, threads);
     let workloads: Vec<usize> = model
         .objects
         .iter()
@@ -258,7 +261,7 @@ pub fn render_with_options(
     options: RenderOptions,
 ) -> (Plan, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
-    let settings = settings_configmaps(model);
+    let settings = settings_configmaps(model, threads);
     let indices: Vec<usize> = (0..model.objects.len()).collect();
     let inputs = par::map(&indices, threads, |&i| input_entry(model, i, &settings, options));
     let mut entries = Vec::with_capacity(model.objects.len() + settings.len());
@@ -501,7 +504,8 @@ fn plan(entries: Vec<Entry>) -> Plan {
     fn identity(e: &Entry) -> (&str, &str, &str, &str) {
         (&e.group, &e.kind, &e.dir, &e.name)
     }
-    let mut by_identity: HashMap<_, usize> = HashMap::with_capacity(entries.len());
+    let mut by_identity: HashMap<_, usize, FixedState> =
+        HashMap::with_capacity_and_hasher(entries.len(), FixedState::default());
     let mut kept: Vec<bool> = vec![true; entries.len()];
     for (i, e) in entries.iter().enumerate() {
         match by_identity.get(&identity(e)) {
@@ -528,39 +532,90 @@ fn plan(entries: Vec<Entry>) -> Plan {
         };
         format!("{}/{}", e.dir, file_stem(&kind, &e.name))
     };
-    let mut paths: HashMap<usize, String> =
-        live.iter().map(|&i| (i, stem(&entries[i], false))).collect();
+    // Paths by position in `live`; compared lower-cased, which most paths already are.
+    let mut paths: Vec<String> = live.iter().map(|&i| stem(&entries[i], false)).collect();
     for round in 0..2 {
-        let mut by_path: HashMap<String, Vec<usize>> = HashMap::new();
-        for &i in &live {
-            by_path.entry(paths[&i].to_lowercase()).or_default().push(i);
+        let mut by_path: HashMap<Cow<'_, str>, Vec<usize>, FixedState> =
+            HashMap::with_capacity_and_hasher(paths.len(), FixedState::default());
+        for (at, path) in paths.iter().enumerate() {
+            let folded = if path.bytes().any(|b| !b.is_ascii() || b.is_ascii_uppercase()) {
+                Cow::Owned(path.to_lowercase())
+            } else {
+                Cow::Borrowed(path.as_str())
+            };
+            by_path.entry(folded).or_default().push(at);
         }
-        for indices in by_path.values().filter(|v| v.len() > 1) {
-            for &i in indices {
-                let e = &entries[i];
-                let path = if round == 0 {
-                    stem(e, true)
-                } else {
-                    let id = format!("{}/{}/{}/{}", e.group, e.kind, e.dir, e.name);
-                    format!(
-                        "{}-{}",
-                        stem(e, true),
-                        &generate::content_hash([(id.as_str(), &b""[..])])[..8]
-                    )
-                };
-                paths.insert(i, path);
-            }
+        let shared: Vec<usize> = by_path.into_values().filter(|v| v.len() > 1).flatten().collect();
+        for at in shared {
+            let e = &entries[live[at]];
+            paths[at] = if round == 0 {
+                stem(e, true)
+            } else {
+                let id = format!("{}/{}/{}/{}", e.group, e.kind, e.dir, e.name);
+                format!(
+                    "{}-{}",
+                    stem(e, true),
+                    &generate::content_hash([(id.as_str(), &b""[..])])[..8]
+                )
+            };
         }
     }
     let mut entries = entries;
     let mut objects: Vec<PlannedObject> = live
         .iter()
-        .map(|&i| PlannedObject {
-            path: format!("{}.yaml", paths[&i]),
+        .zip(paths)
+        .map(|(&i, path)| PlannedObject {
+            path: path + ".yaml",
             yaml: std::mem::take(&mut entries[i].yaml),
             input: entries[i].input,
         })
         .collect();
     objects.sort_by(|a, b| a.path.cmp(&b.path));
     Plan { objects, extra_files: BTreeMap::new(), kept_inputs: BTreeMap::new() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(group: &str, kind: &str, name: &str) -> Entry {
+        Entry {
+            dir: "ns".into(),
+            kind: kind.into(),
+            group: group.into(),
+            name: name.into(),
+            yaml: format!("{kind} {name}\n"),
+            generated: false,
+            fresh: false,
+            input: None,
+        }
+    }
+
+    /// Objects whose paths would be the same without case get their group in the file name,
+    /// and then a hash of their identity when that is not enough; the others keep the plain
+    /// form.
+    #[test]
+    fn paths_that_would_clash_without_case_are_told_apart() {
+        let plan = plan(vec![
+            entry("a.example.com", "Widget", "x"),
+            entry("b.example.com", "Widget", "x"),
+            entry("c.io", "Gadget", "y"),
+            entry("c.io", "GADGET", "y"),
+            entry("", "ConfigMap", "z"),
+        ]);
+        let paths: Vec<&str> = plan.objects.iter().map(|o| o.path.as_str()).collect();
+        assert!(paths.contains(&"ns/widget.a.example.com-x.yaml"), "{paths:?}");
+        assert!(paths.contains(&"ns/widget.b.example.com-x.yaml"), "{paths:?}");
+        assert!(paths.contains(&"ns/configmap-z.yaml"), "{paths:?}");
+        let gadgets: Vec<&&str> =
+            paths.iter().filter(|p| p.starts_with("ns/gadget.c.io-y-")).collect();
+        assert_eq!(gadgets.len(), 2, "{paths:?}");
+        let folded: std::collections::BTreeSet<String> =
+            paths.iter().map(|p| p.to_lowercase()).collect();
+        assert_eq!(folded.len(), paths.len(), "{paths:?}");
+        // Sorted by path, each with its own text.
+        assert!(paths.windows(2).all(|w| w[0] < w[1]), "{paths:?}");
+        let widget_a = plan.objects.iter().find(|o| o.path.contains(".a.example.com")).unwrap();
+        assert_eq!(widget_a.yaml, "Widget x\n");
+    }
 }
