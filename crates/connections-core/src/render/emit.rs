@@ -29,8 +29,12 @@ pub fn write_document(out: &mut String, node: &Node) {
 }
 
 fn push_indent(out: &mut String, indent: usize) {
-    for _ in 0..indent {
-        out.push(' ');
+    const SPACES: &str = "                                                                ";
+    let mut left = indent;
+    while left > 0 {
+        let now = left.min(SPACES.len());
+        out.push_str(&SPACES[..now]);
+        left -= now;
     }
 }
 
@@ -49,7 +53,10 @@ fn write_map_entries(
         }
         key_text.clear();
         write_key(&mut key_text, key);
-        if key_text.chars().count() > LONGEST_IMPLICIT_KEY {
+        // Counting characters only matters for keys of more bytes than the limit.
+        if key_text.len() > LONGEST_IMPLICIT_KEY
+            && key_text.chars().count() > LONGEST_IMPLICIT_KEY
+        {
             // `? key` on its line, `: value` on the next: no length limit.
             out.push_str("? ");
             out.push_str(&key_text);
