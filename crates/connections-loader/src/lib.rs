@@ -91,13 +91,13 @@ enum Parsed {
     Released { lines: connections_core::source::LineIndex, digest: TextDigest },
 }
 
-/// The capacity of a reading thread's buffer kept between files (most manifests are a few KB).
+/// The most capacity a reading thread's buffer keeps between files, and the most read before
+/// a file's size is asked (most manifests are a few KB).
 const READ_BUFFER_KEPT: usize = 256 * 1024;
 
 thread_local! {
     /// Each reading thread's buffer, reused from file to file.
-    static READ_BUFFER: std::cell::RefCell<Vec<u8>> =
-        std::cell::RefCell::new(Vec::with_capacity(READ_BUFFER_KEPT));
+    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 fn read_one(path: &Path, file: FileId, options: &LoadOptions) -> FileResult {
@@ -137,7 +137,7 @@ fn read_one(path: &Path, file: FileId, options: &LoadOptions) -> FileResult {
             let bytes = buffer.to_vec();
             // A buffer grown for an unusually large file is not kept for the rest of the run.
             if buffer.capacity() > READ_BUFFER_KEPT {
-                *buffer = Vec::with_capacity(READ_BUFFER_KEPT);
+                *buffer = Vec::new();
             }
             Ok(Ok(bytes))
         })
@@ -218,10 +218,9 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
             reason: walk::io_reason(Some(&e)),
         });
     }
-    let entries = walk::walk(root, options.exclude.as_deref());
     // Every entry becomes one source, in walk order, so entry `i` is `FileId(i)`: files can be
     // read and parsed on every core and still be numbered, and reported, in a stable order.
-    let results = read_all(&entries, options);
+    let (entries, results) = walk_and_read(root, options);
     let mut loaded = Loaded::default();
     for (entry, result) in entries.into_iter().zip(results) {
         let file = FileId(loaded.sources.len() as u32);
@@ -283,13 +282,60 @@ pub fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Reads and parses every file entry on every core; `None` for entries that are not files.
-/// Entry `i` is read as `FileId(i)`, and results come back in entry order.
-fn read_all(entries: &[walk::Entry], options: &LoadOptions) -> Vec<Option<FileResult>> {
-    let indexed: Vec<(usize, &walk::Entry)> = entries.iter().enumerate().collect();
-    connections_core::par::map(&indexed, threads(), |&(i, entry)| match entry {
-        walk::Entry::File { path, .. } => Some(read_one(path, FileId(i as u32), options)),
-        walk::Entry::Problem { .. } => None,
+/// Walks `root` and reads and parses its files on every core while the walk goes on: the walk
+/// is one thread's work (a tenth of loading a large repository), so the readers start on the
+/// first file instead of waiting for the last. Entry `i` is read as `FileId(i)`; results come
+/// back in entry order, `None` for entries that are not files.
+fn walk_and_read(
+    root: &Path,
+    options: &LoadOptions,
+) -> (Vec<walk::Entry>, Vec<Option<FileResult>>) {
+    let threads = threads();
+    let exclude = options.exclude.as_deref();
+    if threads <= 1 {
+        let entries = walk::walk(root, exclude);
+        let results = entries
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| match entry {
+                walk::Entry::File { path, .. } => Some(read_one(path, FileId(i as u32), options)),
+                walk::Entry::Problem { .. } => None,
+            })
+            .collect();
+        return (entries, results);
+    }
+    let (send, receive) = std::sync::mpsc::channel::<(usize, PathBuf)>();
+    let receive = std::sync::Mutex::new(receive);
+    std::thread::scope(|scope| {
+        let read = || {
+            let mut done = Vec::new();
+            // The lock is held only to take the next file, not while reading it.
+            while let Ok(Ok((i, path))) = receive.lock().map(|files| files.recv()) {
+                done.push((i, read_one(&path, FileId(i as u32), options)));
+            }
+            done
+        };
+        // One reader fewer than cores: this thread walks, then reads what is left.
+        let readers: Vec<_> = (1..threads).map(|_| scope.spawn(read)).collect();
+        let mut entries = Vec::new();
+        walk::walk_each(root, exclude, |entry| {
+            if let walk::Entry::File { path, .. } = &entry {
+                // The readers outlive the walk, so the channel is open.
+                let _ = send.send((entries.len(), path.clone()));
+            }
+            entries.push(entry);
+        });
+        drop(send);
+        let mut results: Vec<Option<FileResult>> = entries.iter().map(|_| None).collect();
+        read().into_iter().for_each(|(i, result)| results[i] = Some(result));
+        for reader in readers {
+            match reader.join() {
+                Ok(done) => done.into_iter().for_each(|(i, result)| results[i] = Some(result)),
+                // A panic in a reader is a bug; surface it on this thread unchanged.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        (entries, results)
     })
 }
 

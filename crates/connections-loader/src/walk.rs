@@ -82,13 +82,21 @@ fn relative_by_components(root: &Path, path: &Path) -> String {
 /// output folder).
 pub fn walk(root: &Path, exclude: Option<&Path>) -> Vec<Entry> {
     let mut out = Vec::new();
+    walk_each(root, exclude, |entry| out.push(entry));
+    out
+}
+
+/// [`walk`], handing each entry to `found` as soon as it is known (so that files can be read
+/// while the walk goes on).
+pub fn walk_each(root: &Path, exclude: Option<&Path>, found: impl FnMut(Entry)) {
+    let mut out = Found(found);
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     if root.is_file() {
         out.push(Entry::File {
             path: root.to_path_buf(),
             relative: relative(root.parent().unwrap_or(root), root),
         });
-        return out;
+        return;
     }
     let excluded = exclude.and_then(|e| e.canonicalize().ok());
     let mut walker =
@@ -153,14 +161,22 @@ pub fn walk(root: &Path, exclude: Option<&Path>) -> Vec<Entry> {
             out.push(Entry::File { path: path.to_path_buf(), relative: rel });
         }
     }
-    out
+}
+
+/// The receiver of a walk's entries (named `push`, as the walk was written for a vector).
+struct Found<F>(F);
+
+impl<F: FnMut(Entry)> Found<F> {
+    fn push(&mut self, entry: Entry) {
+        (self.0)(entry)
+    }
 }
 
 /// Symlinks are not followed: a link out of the repository is reported, a link inside it is
 /// skipped because its target is read where it is (unless the target sits in a hidden folder
 /// the walk skips; then it is read through the link). Links to folders are never entered, so
 /// loops cannot happen.
-fn symlink(canonical_root: &Path, path: &Path, rel: String, out: &mut Vec<Entry>) {
+fn symlink<F: FnMut(Entry)>(canonical_root: &Path, path: &Path, rel: String, out: &mut Found<F>) {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     match path.canonicalize() {
         Err(error) => {

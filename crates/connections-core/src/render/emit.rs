@@ -54,8 +54,7 @@ fn write_map_entries(
         key_text.clear();
         write_key(&mut key_text, key);
         // Counting characters only matters for keys of more bytes than the limit.
-        if key_text.len() > LONGEST_IMPLICIT_KEY
-            && key_text.chars().count() > LONGEST_IMPLICIT_KEY
+        if key_text.len() > LONGEST_IMPLICIT_KEY && key_text.chars().count() > LONGEST_IMPLICIT_KEY
         {
             // `? key` on its line, `: value` on the next: no length limit.
             out.push_str("? ");
