@@ -388,11 +388,18 @@ fn canonical_float(text: &str) -> String {
 
 /// Go's `strconv.FormatFloat(f, 'g', -1, 32)`, which sigs.k8s.io/yaml uses for float keys.
 fn go_float_key(text: &str) -> String {
+    // sigs.k8s.io/yaml then writes infinities and NaN the YAML way (its `yamlKeyToString`),
+    // and a float too large for 32 bits is an infinity there.
     match text {
-        "+Inf" | "-Inf" | "NaN" => return text.to_string(),
+        "+Inf" => return ".inf".to_string(),
+        "-Inf" => return "-.inf".to_string(),
+        "NaN" => return ".nan".to_string(),
         _ => {}
     }
     let Ok(value) = text.parse::<f32>() else { return text.to_string() };
+    if value.is_infinite() {
+        return if value < 0.0 { "-.inf" } else { ".inf" }.to_string();
+    }
     if value == 0.0 {
         return if value.is_sign_negative() { "-0".into() } else { "0".into() };
     }
@@ -638,7 +645,7 @@ impl Node {
             // three words, so a lower-case field name (nearly every lookup) never needs the
             // reading; and a plain string resolves to itself.
             NodeValue::Scalar(s) => {
-                s.style == ScalarStyle::Plain
+                (s.style == ScalarStyle::Plain || s.tag.is_some())
                     && (!key.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
                         || matches!(key, "null" | "true" | "false"))
                     && !(s.tag.is_none() && plain_is_str(&s.text))
@@ -720,6 +727,11 @@ mod tests {
             ("0.00001", "1e-05"),
             ("-2.5", "-2.5"),
             ("123456.0", "123456"),
+            (".inf", ".inf"),
+            ("-.Inf", "-.inf"),
+            (".NaN", ".nan"),
+            ("1e39", ".inf"),
+            ("-1e39", "-.inf"),
         ] {
             let node = Node { span: Span::SYNTHETIC, value: NodeValue::Scalar(plain(text)) };
             assert_eq!(node.key_text(), key, "{text}");
@@ -777,16 +789,20 @@ mod tests {
             "n",
             "",
         ];
+        let tags = [None, Some("null"), Some("bool"), Some("int"), Some("float"), Some("str")];
         for text in keys {
             for style in [ScalarStyle::Plain, ScalarStyle::DoubleQuoted] {
-                let scalar = Scalar { text: text.into(), style, tag: None };
-                let node = Node { span: Span::SYNTHETIC, value: NodeValue::Scalar(scalar) };
-                for query in queries {
-                    assert_eq!(
-                        node.key_matches(query),
-                        node.key_text() == query,
-                        "key {text:?} ({style:?}), query {query:?}"
-                    );
+                for tag in tags {
+                    let tag = tag.map(|t| Box::new(format!("{TAG_PREFIX}{t}").into()));
+                    let scalar = Scalar { text: text.into(), style, tag: tag.clone() };
+                    let node = Node { span: Span::SYNTHETIC, value: NodeValue::Scalar(scalar) };
+                    for query in queries {
+                        assert_eq!(
+                            node.key_matches(query),
+                            node.key_text() == query,
+                            "key {text:?} ({style:?}, {tag:?}), query {query:?}"
+                        );
+                    }
                 }
             }
         }
