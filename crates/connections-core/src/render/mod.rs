@@ -80,8 +80,7 @@ impl Plan {
 
     /// [`Plan::files`] without copying what the plan holds (every object's text: tens of
     /// megabytes at 10,000 connections); only the kustomization is made here.
-    pub fn file_views(&self) -> Vec<(&str, std::borrow::Cow<'_, str>)> {
-        use std::borrow::Cow;
+    pub fn file_views(&self) -> Vec<(&str, Cow<'_, str>)> {
         let mut files: Vec<(&str, Cow<'_, str>)> = self
             .objects
             .iter()
@@ -154,10 +153,10 @@ pub fn findings_with(model: &Model, threads: usize) -> Vec<Diagnostic> {
         .collect();
     let per_workload = par::map(&workloads, threads, |&i| {
         let object = &model.objects[i];
-        let mut node = object.root.clone();
+        let mut node = Cow::Borrowed(&object.root);
         normalise(object, &mut node);
         let mut diagnostics = Vec::new();
-        project::project(model, i, &mut node, &settings, &mut diagnostics);
+        project::project(model, i, node.to_mut(), &settings, &mut diagnostics);
         diagnostics
     });
     per_workload.into_iter().flatten().collect()
@@ -191,20 +190,10 @@ fn input_entry(
     }
     let mut diagnostics = Vec::new();
     // Most objects pass through as written: those are emitted from the model's own tree, and
-    // only an object that changes is copied first (copying every tree was a tenth of render).
-    let mut node = std::borrow::Cow::Borrowed(&object.root);
-    if needs_normalising(object, &object.root) {
-        normalise(object, node.to_mut());
-    } else {
-        debug_assert!(
-            {
-                let mut copy = object.root.clone();
-                normalise(object, &mut copy);
-                copy == object.root
-            },
-            "needs_normalising missed a change normalise makes"
-        );
-    }
+    // only an object that changes is copied, at its first change (copying every tree was a
+    // tenth of render).
+    let mut node = Cow::Borrowed(&object.root);
+    normalise(object, &mut node);
     if let Body::Workload(w) = &object.body
         && !w.uses.is_empty()
     {
@@ -386,20 +375,6 @@ fn entry(object: &Object, input: usize, node: &Node, generated: bool) -> Entry {
     }
 }
 
-/// Whether [`normalise`] would change `node`: the same tests, read-only. (Debug builds check
-/// every object that this passes against a normalised copy.)
-fn needs_normalising(object: &Object, node: &Node) -> bool {
-    if node.get("sops").and_then(Node::as_map).is_some() {
-        return false;
-    }
-    if holds_null_template_timestamp(node) {
-        return true;
-    }
-    let Some(entries) = node.get("metadata").and_then(Node::as_map) else { return false };
-    (object.namespace.is_some() && !object.namespace_written)
-        || entries.iter().any(|(k, v)| v.is_null() || k.key_matches("creationTimestamp"))
-}
-
 /// Whether [`drop_null_template_timestamps`] has anything to drop.
 fn holds_null_template_timestamp(node: &Node) -> bool {
     match &node.value {
@@ -417,19 +392,27 @@ fn holds_null_template_timestamp(node: &Node) -> bool {
 
 /// Makes the namespace explicit and drops null metadata fields and `creationTimestamp`, which
 /// `kubectl get -o yaml` leaves behind and which only add noise to diffs.
-fn normalise(object: &Object, node: &mut Node) {
+/// The tree is copied only if something changes (most objects are written without any).
+fn normalise(object: &Object, node: &mut Cow<'_, Node>) {
     // SOPS's MAC covers every value of the file, encrypted or not: adding or dropping a field
     // would make decryption fail. SOPS files pass through as written.
     if node.get("sops").and_then(Node::as_map).is_some() {
         return;
     }
-    drop_null_template_timestamps(node);
-    let Some(metadata) = node.get_mut("metadata") else { return };
-    let Some(entries) = metadata.as_map_mut() else { return };
-    entries.retain(|(k, v)| !v.is_null() && !k.key_matches("creationTimestamp"));
-    if let Some(ns) = &object.namespace
-        && !object.namespace_written
-    {
+    if holds_null_template_timestamp(node) {
+        drop_null_template_timestamps(node.to_mut());
+    }
+    let Some(entries) = node.get("metadata").and_then(Node::as_map) else { return };
+    let dropped = |(k, v): &(Node, Node)| v.is_null() || k.key_matches("creationTimestamp");
+    let add_namespace = object.namespace.as_ref().filter(|_| !object.namespace_written);
+    if !entries.iter().any(dropped) && add_namespace.is_none() {
+        return;
+    }
+    let Some(entries) = node.to_mut().get_mut("metadata").and_then(Node::as_map_mut) else {
+        return;
+    };
+    entries.retain(|entry| !dropped(entry));
+    if let Some(ns) = add_namespace {
         let at = entries.iter().position(|(k, _)| k.key_matches("name")).map_or(0, |p| p + 1);
         entries.insert(at, (Node::string("namespace"), Node::string(ns.value.clone())));
     }
@@ -589,6 +572,54 @@ mod tests {
             fresh: false,
             input: None,
         }
+    }
+
+    /// An object written as kubectl would print it stays borrowed (no copy); one with
+    /// `kubectl get -o yaml` leftovers or without its namespace is copied and cleaned.
+    #[test]
+    fn normalise_copies_only_what_it_changes() {
+        let yaml = "\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: clean, namespace: ns}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: leftovers, namespace: ns, creationTimestamp: null}
+spec:
+  template:
+    metadata: {creationTimestamp: null, labels: {a: b}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: bare}
+";
+        let lines = crate::source::LineIndex::new(yaml);
+        let (docs, problems) = crate::parse::parse(
+            crate::source::FileId(0),
+            yaml,
+            &lines,
+            crate::parse::Limits::default(),
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let options =
+            crate::model::LowerOptions { default_namespace: "ns".into(), ..Default::default() };
+        let (model, _) = crate::model::lower(docs, &options);
+        let normalised = |i: usize| {
+            let mut node = Cow::Borrowed(&model.objects[i].root);
+            normalise(&model.objects[i], &mut node);
+            node
+        };
+        assert!(matches!(normalised(0), Cow::Borrowed(_)));
+        let leftovers = normalised(1);
+        assert!(matches!(leftovers, Cow::Owned(_)));
+        assert_eq!(
+            emit::to_yaml(&leftovers),
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: leftovers\n  namespace: ns\nspec:\n  template:\n    metadata:\n      labels:\n        a: b\n"
+        );
+        let bare = normalised(2);
+        assert!(matches!(bare, Cow::Owned(_)));
+        assert_eq!(bare.path(&["metadata", "namespace"]).and_then(Node::as_str), Some("ns"));
     }
 
     /// Objects whose paths would be the same without case get their group in the file name,
