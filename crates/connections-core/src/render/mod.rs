@@ -343,25 +343,6 @@ pub fn render_with_options(
     (plan, diagnostics)
 }
 
-/// [`emit::to_yaml`] into this thread's reused buffer, returned at its exact length: every
-/// rendered object is held until the plan is written, and a string grown by doubling keeps
-/// up to half of itself unused (megabytes over tens of thousands of objects).
-fn emit_exact(node: &Node) -> String {
-    thread_local! {
-        static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-    }
-    BUFFER.with_borrow_mut(|buffer| {
-        buffer.clear();
-        emit::write_document(buffer, node);
-        let exact = buffer.as_str().to_owned();
-        // A buffer grown for one huge object is not kept.
-        if buffer.capacity() > 1 << 20 {
-            *buffer = String::new();
-        }
-        exact
-    })
-}
-
 fn entry(object: &Object, input: usize, node: &Node, generated: bool) -> Entry {
     Entry {
         input: Some(input),
@@ -369,7 +350,7 @@ fn entry(object: &Object, input: usize, node: &Node, generated: bool) -> Entry {
         kind: object.kind.value.clone(),
         group: object.group.clone(),
         name: object.name.value.clone(),
-        yaml: emit_exact(node),
+        yaml: emit::to_yaml(node),
         generated,
         fresh: false,
     }
