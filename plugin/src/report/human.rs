@@ -2,7 +2,7 @@
 //! underlined, related locations and help. Without colour (not a terminal, `NO_COLOR`, or
 //! `--color never`) the output is plain Unicode at a fixed width, which the snapshot tests pin.
 
-use super::{Context, is_unprintable, printable};
+use super::{Context, printable, replace_unprintable};
 use connections_core::diagnostic::{Diagnostic, Severity, Summary};
 use connections_core::source::Span;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
@@ -161,12 +161,7 @@ pub fn write(
 /// `text` with each control character (but tab and line breaks) replaced by as many `?` as
 /// it has bytes: a file's escape sequences must not reach the terminal, and spans stay valid.
 fn without_controls(text: &str) -> String {
-    if !text.chars().any(is_unprintable) {
-        return text.to_string();
-    }
-    text.chars()
-        .map(|c| if is_unprintable(c) { "?".repeat(c.len_utf8()) } else { c.to_string() })
-        .collect()
+    replace_unprintable(text, |c, out| out.extend(std::iter::repeat_n('?', c.len_utf8())))
 }
 
 /// From this many findings on, reports are rendered on several threads.

@@ -140,13 +140,19 @@ pub(super) fn is_unprintable(c: char) -> bool {
 /// message come from the input, and an escape sequence in one must not act on the terminal,
 /// the CI log (GitHub annotations) or a SARIF viewer that shows it.
 pub(super) fn printable(message: &str) -> String {
-    if !message.chars().any(is_unprintable) {
-        return message.to_string();
+    replace_unprintable(message, |c, out| out.extend(c.escape_unicode()))
+}
+
+/// `text` with each unprintable character replaced by what `with` writes; copied whole when
+/// there is none (nearly always).
+pub(super) fn replace_unprintable(text: &str, with: impl Fn(char, &mut String)) -> String {
+    if !text.chars().any(is_unprintable) {
+        return text.to_string();
     }
-    let mut out = String::with_capacity(message.len() + 8);
-    for c in message.chars() {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
         if is_unprintable(c) {
-            out.extend(c.escape_unicode());
+            with(c, &mut out);
         } else {
             out.push(c);
         }
