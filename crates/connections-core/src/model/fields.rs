@@ -199,9 +199,7 @@ impl Fields<'_> {
         for (key, value) in entries {
             let key_text = key.key_text();
             let field = || join(path, &key_text);
-            if is_ambiguous_key(key) {
-                self.check_ambiguous_key(key, &field());
-            }
+            self.check_ambiguous_key(key, field);
             if let Some(scalar) = value.as_scalar()
                 && scalar.is_ambiguous()
                 && scalar.resolve_yaml12().type_name() == "string"
@@ -277,8 +275,9 @@ impl Fields<'_> {
         }
     }
 
-    /// Reports a plain key that kubectl reads as something other than the written text.
-    pub fn check_ambiguous_key(&mut self, key: &Node, field: &str) {
+    /// Reports a plain key that kubectl reads as something other than the written text; the
+    /// key's path is built only then.
+    pub fn check_ambiguous_key(&mut self, key: &Node, field: impl FnOnce() -> String) {
         if is_ambiguous_key(key)
             && let Some(scalar) = key.as_scalar()
         {
@@ -292,7 +291,7 @@ impl Fields<'_> {
                         scalar.resolve().to_text()
                     ),
                 )
-                .path(field)
+                .path(field())
                 .label("ambiguous plain key")
                 .help(format!("quote it: \"{}\"", scalar.text)),
             );

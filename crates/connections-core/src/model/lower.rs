@@ -940,7 +940,7 @@ impl Lowerer<'_, '_> {
         if let Some(schema) = self.fields.map(spec, "schema", "spec") {
             for (key, value) in schema.as_map().unwrap_or(&[]) {
                 let key_text = key.key_text();
-                self.fields.check_ambiguous_key(key, &join("spec.schema", &key_text));
+                self.fields.check_ambiguous_key(key, || join("spec.schema", &key_text));
                 if let Some(s) = value.as_scalar()
                     && s.is_ambiguous()
                 {
