@@ -220,7 +220,7 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
     }
     // Every entry becomes one source, in walk order, so entry `i` is `FileId(i)`: files can be
     // read and parsed on every core and still be numbered, and reported, in a stable order.
-    let (entries, results) = walk_and_read(root, options);
+    let (entries, results) = walk_and_read(root, options, threads());
     let mut loaded = Loaded::default();
     for (entry, result) in entries.into_iter().zip(results) {
         let file = FileId(loaded.sources.len() as u32);
@@ -289,8 +289,8 @@ pub fn threads() -> usize {
 fn walk_and_read(
     root: &Path,
     options: &LoadOptions,
+    threads: usize,
 ) -> (Vec<walk::Entry>, Vec<Option<FileResult>>) {
-    let threads = threads();
     let exclude = options.exclude.as_deref();
     if threads <= 1 {
         let entries = walk::walk(root, exclude);
@@ -411,4 +411,67 @@ pub fn load_text(
     let file = sources.add(SourceFile::new(relative, text));
     let source = sources.get(file).expect("just added");
     yaml::parse(file, &source.text, &source.lines, yaml::Limits::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a load found, thread count aside: each entry's path and, for files, the
+    /// documents' kinds and the findings' messages.
+    fn summary(root: &Path, threads: usize) -> Vec<(String, Vec<String>)> {
+        let (entries, results) = walk_and_read(root, &LoadOptions::default(), threads);
+        assert_eq!(entries.len(), results.len());
+        entries
+            .iter()
+            .zip(results)
+            .enumerate()
+            .map(|(i, (entry, result))| match (entry, result) {
+                (
+                    walk::Entry::File { relative, .. },
+                    Some(FileResult::Parsed { documents, diagnostics, .. }),
+                ) => {
+                    let mut seen: Vec<String> =
+                        documents.iter().map(|d| format!("{:?}", d.root.get("kind"))).collect();
+                    seen.extend(diagnostics.iter().map(|d| d.message.clone()));
+                    // Spans name the file by its entry index.
+                    assert!(diagnostics.iter().all(|d| d.span.file == FileId(i as u32)));
+                    (relative.clone(), seen)
+                }
+                (walk::Entry::File { relative, .. }, Some(FileResult::Problem { message, .. })) => {
+                    (relative.clone(), vec![message])
+                }
+                (walk::Entry::File { relative, .. }, None) => {
+                    (relative.clone(), vec!["unread".into()])
+                }
+                (walk::Entry::Problem { relative, detail, .. }, _) => {
+                    (relative.clone(), vec![detail.clone()])
+                }
+            })
+            .collect()
+    }
+
+    /// Reading while the walk goes on gives the entries in walk order with their own results,
+    /// whatever the number of reading threads (one thread takes the plain path).
+    #[test]
+    fn the_pipelined_walk_matches_the_sequential_one() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..40 {
+            let folder = dir.path().join(format!("team-{}/apps-{}", i % 3, i % 5));
+            std::fs::create_dir_all(&folder).unwrap();
+            let text = format!("apiVersion: v1\nkind: ConfigMap{i}\nmetadata:\n  name: c{i}\n");
+            std::fs::write(folder.join(format!("cm-{i}.yaml")), text).unwrap();
+        }
+        std::fs::write(dir.path().join("team-0/broken.yaml"), "a: [\n").unwrap();
+        std::fs::write(dir.path().join("team-1/bytes.yaml"), b"a: \xff\n").unwrap();
+        std::fs::write(dir.path().join("team-2/notes.txt"), "not read").unwrap();
+        std::fs::create_dir_all(dir.path().join("chart")).unwrap();
+        std::fs::write(dir.path().join("chart/Chart.yaml"), "name: x\n").unwrap();
+        let one = summary(dir.path(), 1);
+        assert_eq!(one.len(), 43, "{one:?}");
+        assert!(one.windows(2).all(|w| w[0].0 < w[1].0), "walk order is sorted: {one:?}");
+        for threads in [2, 3, 8] {
+            assert_eq!(summary(dir.path(), threads), one, "{threads} threads");
+        }
+    }
 }
