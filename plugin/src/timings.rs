@@ -1,8 +1,9 @@
 //! Phase timings on stderr, for finding where a slow run spends its time.
 //!
 //! Set `KUBECTL_CONNECTIONS_TIMINGS=1` and every command prints, after it finishes, how long
-//! each phase took (`load`, `analyse`, `render`, `report`, ...) and, on Linux, the resident
-//! memory at its end and the peak so far. Off by default: the check is one environment lookup
+//! each phase took (`load`, `analyse`, `render`, `report`, ...), the CPU time all threads spent
+//! in it (CPU time well above wall time means the phase ran on several cores), and, on Linux,
+//! the resident memory at its end and the peak so far. Off by default: the check is one environment lookup
 //! at start-up.
 
 use std::sync::Mutex;
@@ -15,13 +16,15 @@ pub const ENV: &str = "KUBECTL_CONNECTIONS_TIMINGS";
 struct Recorder {
     started: Instant,
     last: Instant,
+    last_cpu: f64,
     phases: Vec<Phase>,
 }
 
-/// A finished phase: its name, seconds, and memory at its end.
+/// A finished phase: its name, wall and CPU seconds, and memory at its end.
 struct Phase {
     name: &'static str,
     seconds: f64,
+    cpu_seconds: f64,
     memory: Option<Memory>,
 }
 
@@ -42,13 +45,24 @@ fn memory() -> Option<Memory> {
     Some(Memory { resident: field("VmRSS:")?, peak: field("VmHWM:")? })
 }
 
+/// CPU seconds this process has used so far, over all its threads.
+fn cpu_seconds() -> f64 {
+    let spent = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    spent.tv_sec as f64 + spent.tv_nsec as f64 / 1e9
+}
+
 fn recorder() -> Option<&'static Mutex<Recorder>> {
     static RECORDER: OnceLock<Option<Mutex<Recorder>>> = OnceLock::new();
     RECORDER
         .get_or_init(|| {
             std::env::var_os(ENV).filter(|v| !v.is_empty() && v != "0").map(|_| {
                 let now = Instant::now();
-                Mutex::new(Recorder { started: now, last: now, phases: Vec::new() })
+                Mutex::new(Recorder {
+                    started: now,
+                    last: now,
+                    last_cpu: cpu_seconds(),
+                    phases: Vec::new(),
+                })
             })
         })
         .as_ref()
@@ -66,8 +80,11 @@ pub fn phase(name: &'static str) {
     {
         let now = Instant::now();
         let took = now.duration_since(r.last).as_secs_f64();
-        r.phases.push(Phase { name, seconds: took, memory: memory() });
+        let cpu = cpu_seconds();
+        let cpu_took = cpu - r.last_cpu;
+        r.phases.push(Phase { name, seconds: took, cpu_seconds: cpu_took, memory: memory() });
         r.last = now;
+        r.last_cpu = cpu;
     }
 }
 
@@ -78,12 +95,19 @@ pub fn report() {
     {
         let mut out = String::from("timings:");
         for phase in &r.phases {
-            out.push_str(&format!(" {} {:.3}s", phase.name, phase.seconds));
+            out.push_str(&format!(
+                " {} {:.3}s cpu {:.3}s",
+                phase.name, phase.seconds, phase.cpu_seconds
+            ));
             if let Some(memory) = &phase.memory {
                 out.push_str(&format!(" ({}/{} MB)", memory.resident, memory.peak));
             }
         }
-        out.push_str(&format!(" total {:.3}s\n", r.started.elapsed().as_secs_f64()));
+        out.push_str(&format!(
+            " total {:.3}s cpu {:.3}s\n",
+            r.started.elapsed().as_secs_f64(),
+            cpu_seconds()
+        ));
         crate::commands::print_stderr(&out);
     }
 }
