@@ -101,16 +101,18 @@ proptest! {
 }
 
 /// A repository of `n` connections with ConfigMaps, Secrets, Deployments that use them and
-/// KubeDirector clusters, plus a dangling reference every 7th connection (so that there are
-/// findings to compare too).
+/// KubeDirector clusters, plus a dangling Secret reference every 7th connection and a use of a
+/// missing connection every 11th Deployment (so that there are findings of the reference and
+/// the per-object checks to compare too).
 fn generated_documents(n: usize) -> Vec<connections_core::syntax::Document> {
     let mut sources = connections_core::source::SourceMap::default();
     let mut documents = Vec::new();
     for i in 0..n {
         let ns = format!("ns-{}", i % 3);
         let secret = if i % 7 == 0 { format!("missing-{i}") } else { format!("conn-{i}-cred") };
+        let uses = if i % 11 == 0 { format!("conn-{i}, absent-{i}") } else { format!("conn-{i}") };
         let text = format!(
-            "apiVersion: connections.dev/v1alpha1\nkind: Connection\nmetadata: {{name: conn-{i}, namespace: {ns}}}\nspec:\n  type: postgres\n  schema: {{host: pg-{i}, port: 5432}}\n  secret: {{name: {secret}, items: [password]}}\n  configMap: {{name: conn-{i}-settings}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: conn-{i}-settings\n  namespace: {ns}\n  labels: {{kubedirector.hpe.com/cmType: warehouse}}\ndata: {{pool: \"{i}\"}}\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: conn-{i}-cred\n  namespace: {ns}\n  labels: {{kubedirector.hpe.com/secretType: cred}}\nstringData: {{password: pw-{i}}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\n  namespace: {ns}\n  annotations: {{connections.dev/use: conn-{i}}}\nspec:\n  selector: {{matchLabels: {{app: a{i}}}}}\n  template:\n    metadata: {{labels: {{app: a{i}}}}}\n    spec:\n      containers: [{{name: main, image: app:1}}]\n"
+            "apiVersion: connections.dev/v1alpha1\nkind: Connection\nmetadata: {{name: conn-{i}, namespace: {ns}}}\nspec:\n  type: postgres\n  schema: {{host: pg-{i}, port: 5432}}\n  secret: {{name: {secret}, items: [password]}}\n  configMap: {{name: conn-{i}-settings}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: conn-{i}-settings\n  namespace: {ns}\n  labels: {{kubedirector.hpe.com/cmType: warehouse}}\ndata: {{pool: \"{i}\"}}\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: conn-{i}-cred\n  namespace: {ns}\n  labels: {{kubedirector.hpe.com/secretType: cred}}\nstringData: {{password: pw-{i}}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\n  namespace: {ns}\n  annotations: {{connections.dev/use: \"{uses}\"}}\nspec:\n  selector: {{matchLabels: {{app: a{i}}}}}\n  template:\n    metadata: {{labels: {{app: a{i}}}}}\n    spec:\n      containers: [{{name: main, image: app:1}}]\n"
         );
         let (docs, _) = connections_loader::load_text(&mut sources, &format!("c{i}.yaml"), &text);
         documents.extend(docs);
@@ -129,8 +131,8 @@ fn generated_documents(n: usize) -> Vec<connections_core::syntax::Document> {
     documents
 }
 
-/// Lowering, checking, rendering and the findings-only render give the same result on one
-/// thread and on several (the inputs are large enough to be split).
+/// Lowering, checking, rendering and the findings-only render give the same result, in the
+/// same order, on one thread and on several (the inputs are large enough to be split).
 #[test]
 fn results_do_not_depend_on_the_thread_count() {
     let run = |threads: usize| {
@@ -142,12 +144,12 @@ fn results_do_not_depend_on_the_thread_count() {
         );
         let (plan, found) = connections_core::render::render_with(&analysis.model, threads);
         let findings = connections_core::render::findings_with(&analysis.model, threads);
-        let mut diagnostics = analysis.diagnostics.clone();
-        connections_core::diagnostic::sort(&mut diagnostics);
-        (format!("{diagnostics:?}"), plan, format!("{found:?}"), format!("{findings:?}"))
+        // Unsorted: lowering and the checks keep model order whatever the thread count.
+        (format!("{:?}", analysis.diagnostics), plan, format!("{found:?}"), format!("{findings:?}"))
     };
     let serial = run(1);
     assert!(serial.0.contains("missing-7"), "the dangling references are found");
+    assert!(serial.0.contains("absent-11"), "the dangling connection uses are found");
     assert!(serial.1.objects.len() > 1000, "{} objects", serial.1.objects.len());
     assert_eq!(serial.1.extra_files.len(), 40, "one configmeta file per KubeDirector cluster");
     for threads in [2, 3, 8] {

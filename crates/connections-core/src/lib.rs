@@ -56,7 +56,8 @@ pub fn analyse(
     analyse_with(documents, options, external, 1)
 }
 
-/// [`analyse`] with lowering on up to `threads` threads; the result does not depend on it.
+/// [`analyse`] with lowering and checks on up to `threads` threads; the result does not
+/// depend on it.
 pub fn analyse_with(
     documents: Vec<Document>,
     options: &LowerOptions,
@@ -64,6 +65,6 @@ pub fn analyse_with(
     threads: usize,
 ) -> Analysis {
     let (model, mut diagnostics) = model::lower_with(documents, options, threads);
-    diagnostics.extend(validate::check(&model, external));
+    diagnostics.extend(validate::check_with(&model, external, threads));
     Analysis { model, diagnostics }
 }

@@ -144,7 +144,7 @@ pub fn run(
     external: &dyn ExternalObjects,
 ) -> Outcome {
     let (model, mut diagnostics) = lower(documents, settings, sources);
-    diagnostics.extend(crate::validate::check(&model, external));
+    diagnostics.extend(crate::validate::check_with(&model, external, settings.threads));
     diagnostics.extend(read);
     let (plan, found) = render(&model, settings);
     diagnostics.extend(found);

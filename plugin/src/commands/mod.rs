@@ -108,7 +108,11 @@ pub fn check_loaded(
     let (model, mut diagnostics) = pipeline::lower(documents, &settings, &mut loaded.sources);
     let mut analysis = match cluster {
         None => {
-            diagnostics.extend(connections_core::validate::check(&model, &Offline));
+            diagnostics.extend(connections_core::validate::check_with(
+                &model,
+                &Offline,
+                settings.threads,
+            ));
             Analysis { model, diagnostics }
         }
         Some(args) => {
@@ -118,7 +122,11 @@ pub fn check_loaded(
                 let cluster = crate::live::cluster::connect(args, None).await?;
                 crate::live::cluster::live_objects(&cluster, &namespaces).await
             })??;
-            diagnostics.extend(connections_core::validate::check(&model, &live));
+            diagnostics.extend(connections_core::validate::check_with(
+                &model,
+                &live,
+                settings.threads,
+            ));
             Analysis { model, diagnostics }
         }
     };

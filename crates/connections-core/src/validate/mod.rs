@@ -20,10 +20,11 @@ pub mod loft;
 
 use connections::{connection_checks, connection_type_checks, polyaxon_checks, scope_check};
 use kubedirector::{kubedirector_checks, kubedirector_dangling};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// What a reference may also be satisfied by, outside the repository.
-pub trait ExternalObjects {
+/// What a reference may also be satisfied by, outside the repository. Shared by the threads
+/// the checks run on.
+pub trait ExternalObjects: Sync {
     /// Whether the cluster has this object (and, when given, these keys).
     fn has(&self, target: TargetKind, namespace: &str, name: &str) -> Option<ExternalKeys>;
 }
@@ -75,110 +76,144 @@ pub fn is_sensitive_name(name: &str) -> bool {
     .any(|s| lower.contains(s))
 }
 
-/// Runs every model-level check.
+/// Runs every model-level check, on one thread.
 pub fn check(model: &Model, external: &dyn ExternalObjects) -> Vec<Diagnostic> {
+    check_with(model, external, 1)
+}
+
+/// Runs every model-level check, spreading the per-reference and per-object checks over up
+/// to `threads` threads. The findings come out in the same order whatever the count: each
+/// item's findings are gathered on its own and joined in model order.
+pub fn check_with(
+    model: &Model,
+    external: &dyn ExternalObjects,
+    threads: usize,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     duplicates(model, &mut out);
-    for reference in &model.references {
-        resolve(model, reference, external, &mut out);
-    }
+    let per_reference = crate::par::map(&model.references, threads, |reference| {
+        let mut found = Vec::new();
+        resolve(model, reference, external, &mut found);
+        found
+    });
+    out.extend(per_reference.into_iter().flatten());
+    // Loft Clusters by name, the first of each, for the ClusterConnects that generate one.
+    let mut loft_clusters: HashMap<&str, usize> = HashMap::new();
     for (i, object) in model.objects.iter().enumerate() {
-        match &object.body {
-            Body::Connection(connection) => connection_checks(model, i, connection, &mut out),
-            Body::KubeDirectorCluster(_) => kubedirector_checks(model, i, external, &mut out),
-            Body::ConnectionType(connection_type) => {
-                connection_type_checks(connection_type, &mut out)
-            }
-            Body::ClusterConnect(connect) => {
-                loft::cluster_connect_checks(model, i, connect, &mut out);
-                if let Some(existing) = model.objects.iter().find(|o| {
-                    matches!(o.body, Body::LoftCluster)
-                        && o.group == "storage.loft.sh"
-                        && o.name.value == object.name.value
-                }) {
-                    out.push(
-                        Diagnostic::new(
-                            Check::DuplicateObject,
-                            existing.name.span,
-                            format!("Cluster `{}` is generated from ClusterConnect `{}`, but the repository declares it too", existing.name.value, object.name.value),
-                        )
-                        .path("metadata.name")
-                        .label("clashes with a generated Cluster")
-                        .related(object.name.span, "the ClusterConnect")
-                        .help("keep one: the ClusterConnect (converted by render) or the Cluster"),
-                    );
-                }
-                let secret = crate::render::loft::secret_name(&object.name.value);
-                if let Err(reason) = crate::rules::dns1123_subdomain(&secret) {
-                    out.push(
-                        Diagnostic::new(
-                            Check::InvalidName,
-                            object.name.span,
-                            format!("the generated kubeconfig Secret name `{secret}` {reason}"),
-                        )
-                        .path("metadata.name")
-                        .label("name too long for the generated Secret")
-                        .help("shorten the ClusterConnect's name"),
-                    );
-                }
-                if let Some(&existing) =
-                    model.secret_sources(crate::render::loft::SECRET_NAMESPACE, &secret).first()
-                {
-                    out.push(
-                        Diagnostic::new(
-                            Check::DuplicateObject,
-                            model.objects[existing].name.span,
-                            format!("Secret `{secret}` in namespace `loft` is generated from ClusterConnect `{}`, but the repository declares it too", object.name.value),
-                        )
-                        .path("metadata.name")
-                        .label("clashes with a generated Secret")
-                        .related(object.name.span, "the ClusterConnect"),
-                    );
-                }
-            }
-            Body::LoftCluster => loft::loft_cluster_checks(model, i, &mut out),
-            Body::Workload(workload) => {
-                for name in &workload.uses {
-                    match model.usable_connection(object.namespace_str(), &name.value) {
-                        None => out.push(
-                            Diagnostic::new(
-                                Check::DanglingConnectionRef,
-                                name.span,
-                                format!(
-                                    "{} `{}` uses connection `{}`, but there is no Connection `{}` in namespace `{}`",
-                                    object.kind.value,
-                                    object.name.value,
-                                    name.value,
-                                    name.value,
-                                    object.namespace_str()
-                                ),
-                            )
-                            .path(format!("metadata.annotations.{}", crate::model::USE_ANNOTATION))
-                            .label("no such Connection")
-                            .help(suggest(
-                                &name.value,
-                                model
-                                    .objects
-                                    .iter()
-                                    .filter(|o| {
-                                        matches!(&o.body, Body::Connection(_))
-                                            && o.namespace_str() == object.namespace_str()
-                                    })
-                                    .map(|o| o.name.value.as_str()),
-                                "Connection",
-                            )),
-                        ),
-                        Some(UsableConnection::Object(c)) => scope_check(model, i, c, name.span, &mut out),
-                        Some(UsableConnection::Polyaxon(..)) => {}
-                    }
-                }
-            }
-            _ => {}
+        if matches!(object.body, Body::LoftCluster) && object.group == "storage.loft.sh" {
+            loft_clusters.entry(object.name.value.as_str()).or_insert(i);
         }
     }
+    let indices: Vec<usize> = (0..model.objects.len()).collect();
+    let per_object = crate::par::map(&indices, threads, |&i| {
+        let mut found = Vec::new();
+        object_checks(model, i, external, &loft_clusters, &mut found);
+        found
+    });
+    out.extend(per_object.into_iter().flatten());
     polyaxon_checks(model, &mut out);
     binding::binding_checks(model, &mut out);
     out
+}
+
+/// The checks of object `i` that depend on its kind. `loft_clusters` are the repository's Loft
+/// Clusters by name (the first of each).
+fn object_checks(
+    model: &Model,
+    i: usize,
+    external: &dyn ExternalObjects,
+    loft_clusters: &HashMap<&str, usize>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let object = &model.objects[i];
+    match &object.body {
+        Body::Connection(connection) => connection_checks(model, i, connection, out),
+        Body::KubeDirectorCluster(_) => kubedirector_checks(model, i, external, out),
+        Body::ConnectionType(connection_type) => connection_type_checks(connection_type, out),
+        Body::ClusterConnect(connect) => {
+            loft::cluster_connect_checks(model, i, connect, out);
+            if let Some(existing) =
+                loft_clusters.get(object.name.value.as_str()).map(|&c| &model.objects[c])
+            {
+                out.push(
+                    Diagnostic::new(
+                        Check::DuplicateObject,
+                        existing.name.span,
+                        format!("Cluster `{}` is generated from ClusterConnect `{}`, but the repository declares it too", existing.name.value, object.name.value),
+                    )
+                    .path("metadata.name")
+                    .label("clashes with a generated Cluster")
+                    .related(object.name.span, "the ClusterConnect")
+                    .help("keep one: the ClusterConnect (converted by render) or the Cluster"),
+                );
+            }
+            let secret = crate::render::loft::secret_name(&object.name.value);
+            if let Err(reason) = crate::rules::dns1123_subdomain(&secret) {
+                out.push(
+                    Diagnostic::new(
+                        Check::InvalidName,
+                        object.name.span,
+                        format!("the generated kubeconfig Secret name `{secret}` {reason}"),
+                    )
+                    .path("metadata.name")
+                    .label("name too long for the generated Secret")
+                    .help("shorten the ClusterConnect's name"),
+                );
+            }
+            if let Some(&existing) =
+                model.secret_sources(crate::render::loft::SECRET_NAMESPACE, &secret).first()
+            {
+                out.push(
+                    Diagnostic::new(
+                        Check::DuplicateObject,
+                        model.objects[existing].name.span,
+                        format!("Secret `{secret}` in namespace `loft` is generated from ClusterConnect `{}`, but the repository declares it too", object.name.value),
+                    )
+                    .path("metadata.name")
+                    .label("clashes with a generated Secret")
+                    .related(object.name.span, "the ClusterConnect"),
+                );
+            }
+        }
+        Body::LoftCluster => loft::loft_cluster_checks(model, i, out),
+        Body::Workload(workload) => {
+            for name in &workload.uses {
+                match model.usable_connection(object.namespace_str(), &name.value) {
+                    None => out.push(
+                        Diagnostic::new(
+                            Check::DanglingConnectionRef,
+                            name.span,
+                            format!(
+                                "{} `{}` uses connection `{}`, but there is no Connection `{}` in namespace `{}`",
+                                object.kind.value,
+                                object.name.value,
+                                name.value,
+                                name.value,
+                                object.namespace_str()
+                            ),
+                        )
+                        .path(format!("metadata.annotations.{}", crate::model::USE_ANNOTATION))
+                        .label("no such Connection")
+                        .help(suggest(
+                            &name.value,
+                            model
+                                .objects
+                                .iter()
+                                .filter(|o| {
+                                    matches!(&o.body, Body::Connection(_))
+                                        && o.namespace_str() == object.namespace_str()
+                                })
+                                .map(|o| o.name.value.as_str()),
+                            "Connection",
+                        )),
+                    ),
+                    Some(UsableConnection::Object(c)) => scope_check(model, i, c, name.span, out),
+                    Some(UsableConnection::Polyaxon(..)) => {}
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 fn duplicates(model: &Model, out: &mut Vec<Diagnostic>) {
