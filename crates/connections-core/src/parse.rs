@@ -74,7 +74,9 @@ impl KeySet {
         if let Some(set) = &mut self.set {
             return set.insert(key.to_string());
         }
-        if entries.iter().any(|(k, _)| k.key_cow() == key) {
+        // `key_matches` compares the written text first and reads a key only when it could
+        // mean `key` anyway (`0x1F` and `31`), where `key_cow` read every key of the mapping.
+        if entries.iter().any(|(k, _)| k.key_matches(key)) {
             return false;
         }
         if entries.len() >= 16 {

@@ -6,6 +6,7 @@ use super::fields::{Fields, index, join};
 use super::{ConnectionModel, Flavour, lower::resource};
 use crate::checks::Check;
 use crate::diagnostic::Diagnostic;
+use crate::render::emit::JsonNode;
 use crate::source::{Span, Spanned};
 use crate::syntax::{Node, NodeValue, Resolved};
 
@@ -309,54 +310,77 @@ pub fn store_path(kind: &str, schema: &[(Spanned<String>, Node)]) -> Option<Stri
 }
 
 /// One entry of `POLYAXON_CONNECTIONS_CATALOG`: the connection as Polyaxon's `V1Connection`
-/// serialises it (camelCase, fields in declaration order, absent ones left out).
-pub fn catalog_entry(name: &str, model: &ConnectionModel) -> serde_json::Value {
-    use serde_json::{Map, Value};
-    let mut entry = Map::new();
-    entry.insert("name".into(), Value::String(name.to_string()));
-    if let Some(kind) = &model.type_name {
-        entry.insert("kind".into(), Value::String(kind.value.clone()));
-    }
-    if let Some(description) = &model.description {
-        entry.insert("description".into(), Value::String(description.clone()));
-    }
-    if let Some(schema) = &model.schema_node {
-        entry.insert("schema".into(), crate::render::emit::node_to_json(schema));
-    }
-    for (key, resource) in [("secret", &model.secret), ("configMap", &model.config_map)] {
-        if let Some(r) = resource {
-            let mut value = Map::new();
-            value.insert("name".into(), Value::String(r.name.value.clone()));
-            if let Some(m) = &r.mount_path {
-                value.insert("mountPath".into(), Value::String(m.value.clone()));
-            }
-            if !r.items.is_empty() {
-                value.insert(
-                    "items".into(),
-                    r.items.iter().map(|i| Value::String(i.value.clone())).collect(),
-                );
-            }
-            if let Some(mode) = r.default_mode {
-                value.insert("defaultMode".into(), Value::from(mode));
-            }
-            entry.insert(key.into(), Value::Object(value));
+/// serialises it (camelCase, fields in declaration order, absent ones left out). A view that
+/// serialises straight from the model: every workload that uses a Polyaxon kind writes one.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogEntry<'m> {
+    name: &'m str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'m str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'m str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema: Option<JsonNode<'m>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<CatalogResource<'m>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config_map: Option<CatalogResource<'m>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    env: Vec<JsonNode<'m>>,
+    /// Later entries of a key replace earlier ones in the first one's place, as a JSON object
+    /// built entry by entry keeps them.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "pairs_as_map")]
+    annotations: Vec<(&'m str, &'m str)>,
+}
+
+/// The `secret` or `configMap` of a [`CatalogEntry`].
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CatalogResource<'m> {
+    name: &'m str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mount_path: Option<&'m str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    items: Vec<&'m str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default_mode: Option<i64>,
+}
+
+fn pairs_as_map<S: serde::Serializer>(
+    pairs: &[(&str, &str)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(pairs.iter().copied())
+}
+
+/// The catalog entry of connection `name`.
+pub fn catalog_entry<'m>(name: &'m str, model: &'m ConnectionModel) -> CatalogEntry<'m> {
+    let resource = |r: &'m Option<super::ResourceModel>| {
+        r.as_ref().map(|r| CatalogResource {
+            name: &r.name.value,
+            mount_path: r.mount_path.as_ref().map(|m| m.value.as_str()),
+            items: r.items.iter().map(|i| i.value.as_str()).collect(),
+            default_mode: r.default_mode,
+        })
+    };
+    let mut annotations: Vec<(&str, &str)> = Vec::with_capacity(model.annotations.len());
+    for (key, value) in &model.annotations {
+        match annotations.iter_mut().find(|(k, _)| *k == key.value) {
+            Some(existing) => existing.1 = &value.value,
+            None => annotations.push((&key.value, &value.value)),
         }
     }
-    if !model.env.is_empty() {
-        entry.insert(
-            "env".into(),
-            model.env.iter().map(crate::render::emit::node_to_json).collect(),
-        );
+    CatalogEntry {
+        name,
+        kind: model.type_name.as_ref().map(|k| k.value.as_str()),
+        description: model.description.as_deref(),
+        schema: model.schema_node.as_ref().map(JsonNode),
+        secret: resource(&model.secret),
+        config_map: resource(&model.config_map),
+        env: model.env.iter().map(JsonNode).collect(),
+        annotations,
     }
-    if !model.annotations.is_empty() {
-        let map: Map<String, Value> = model
-            .annotations
-            .iter()
-            .map(|(k, v)| (k.value.clone(), Value::String(v.value.clone())))
-            .collect();
-        entry.insert("annotations".into(), Value::Object(map));
-    }
-    Value::Object(entry)
 }
 
 /// Whether a node is a non-empty mapping.

@@ -392,7 +392,7 @@ pub fn node_to_json_text(node: &Node) -> String {
 }
 
 /// A node serialised as [`node_to_json`] reads it.
-struct JsonNode<'a>(&'a Node);
+pub struct JsonNode<'a>(pub &'a Node);
 
 impl serde::Serialize for JsonNode<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

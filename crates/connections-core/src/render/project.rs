@@ -168,7 +168,12 @@ pub fn project(
             .extend(connection.annotations.iter().map(|(k, v)| (k.value.clone(), v.value.clone())));
     }
     let catalog = (!catalog.is_empty()).then(|| {
-        let value = serde_json::json!({ "connections": catalog }).to_string();
+        #[derive(serde::Serialize)]
+        struct Catalog<'m> {
+            connections: Vec<polyaxon::CatalogEntry<'m>>,
+        }
+        // Serialising plain strings, numbers and maps with string keys cannot fail.
+        let value = serde_json::to_string(&Catalog { connections: catalog }).unwrap_or_default();
         (
             Node::map_of([("name", Node::string(CATALOG_ENV)), ("value", Node::string(value))]),
             Span::SYNTHETIC,
@@ -691,25 +696,30 @@ fn inject_container(
         }
         let Some(list) = container.seq_at(key) else { continue };
         for (entry, span) in entries {
-            if list.iter().any(|e| same(e, &entry)) {
+            let Some(id) = entry.get(identity).and_then(Node::as_str) else {
+                // No identity (`envFrom`): added unless an identical entry is there.
+                if !list.iter().any(|e| same(e, &entry)) {
+                    list.push(entry);
+                }
+                continue;
+            };
+            // An identical entry has the same identity, so only entries with this identity
+            // are compared in full: the first identical one means the entry is there already,
+            // else the first one conflicts.
+            let mut with_id =
+                list.iter().filter(|e| e.get(identity).and_then(Node::as_str) == Some(id));
+            let Some(existing) = with_id.next() else {
+                list.push(entry);
+                continue;
+            };
+            if same(existing, &entry) || with_id.any(|e| same(e, &entry)) {
                 continue;
             }
-            let id = entry.get(identity).and_then(Node::as_str);
-            if let Some(id) = id
-                && let Some(existing) =
-                    list.iter().find(|e| e.get(identity).and_then(Node::as_str) == Some(id))
-            {
-                let what = if key == "env" { "environment variable" } else { "volume mount at" };
-                diagnostics.push(
-                    conflict(
-                        span,
-                        format!("container `{container_name}` already has {what} `{id}`"),
-                    )
+            let what = if key == "env" { "environment variable" } else { "volume mount at" };
+            diagnostics.push(
+                conflict(span, format!("container `{container_name}` already has {what} `{id}`"))
                     .related(existing.span, "the container's own entry"),
-                );
-                continue;
-            }
-            list.push(entry.clone());
+            );
         }
     }
 }
