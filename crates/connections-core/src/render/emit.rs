@@ -244,18 +244,21 @@ pub fn is_plain_safe(text: &str) -> bool {
     if text.starts_with("...") {
         return false;
     }
-    // This runs for every key and string written, over long values too (ciphertexts), so the
-    // scans are branch-free folds the compiler vectorises: ASCII control characters need
-    // escapes, `: ` and ` #` end a plain scalar early. Only text with non-ASCII characters is
-    // walked again, for the non-ASCII characters that need escapes too.
-    let control = bytes.iter().fold(false, |found, &b| found | (b < 0x20) | (b == 0x7f));
-    let ends_early = bytes.iter().zip(&bytes[1..]).fold(false, |found, (&a, &b)| {
-        found | ((a == b':') & (b == b' ')) | ((a == b' ') & (b == b'#'))
+    // This runs for every key and string written, over long values too (ciphertexts), so it is
+    // one branch-free pass over byte pairs with byte-wide accumulators: `bad` collects ASCII
+    // control characters (they need escapes) and `: ` and ` #` (they end a plain scalar early),
+    // `all` the high bits. The last byte is no pair's first and is checked after. Only text
+    // with non-ASCII characters is walked again, for the non-ASCII characters that need
+    // escapes too.
+    let (bad, all) = bytes.iter().zip(&bytes[1..]).fold((0u8, 0u8), |(bad, all), (&a, &b)| {
+        let control = (a < 0x20) | (a == 0x7f);
+        let pair = ((a == b':') & (b == b' ')) | ((a == b' ') & (b == b'#'));
+        (bad | (control | pair) as u8, all | a)
     });
-    if control || ends_early {
+    if bad != 0 || last < 0x20 || last == 0x7f {
         return false;
     }
-    let ascii = bytes.iter().fold(0u8, |all, &b| all | b) < 0x80;
+    let ascii = (all | last) < 0x80;
     if !ascii
         && text.chars().any(|c| {
             c.is_control()
@@ -508,6 +511,20 @@ mod tests {
         }
         for text in ["hello", "pg.data.svc", "http://x/y?z=1", "a-b_c", "Ünïcode", "v1.2"] {
             assert!(is_plain_safe(text), "{text:?} may be plain");
+        }
+        // Control characters and the pairs that end a plain scalar, at every place of a short
+        // text and of one long enough to be scanned in vector-wide steps.
+        let long = "AgB3xK9".repeat(20);
+        for base in ["abcdef", long.as_str()] {
+            for at in 0..=base.len() {
+                for inserted in ["\t", "\u{7f}", "\n", ": x", " #x", "\u{85}", "\u{2028}"] {
+                    let text = format!("x{}{inserted}{}y", &base[..at], &base[at..]);
+                    assert!(!is_plain_safe(&text), "{text:?} must be quoted");
+                }
+                let fine = format!("x{}:y#z{}y", &base[..at], &base[at..]);
+                assert!(is_plain_safe(&fine), "{fine:?} may be plain");
+            }
+            assert!(!is_plain_safe(&format!("x{base}\u{7f}")), "a control character last");
         }
     }
 
