@@ -354,45 +354,25 @@ pub fn parse(
     lines: &LineIndex,
     limits: Limits,
 ) -> (Vec<Document>, Vec<Diagnostic>) {
-    let mut builder = Builder {
-        file,
-        offsets: Offsets { text, ascii: text.is_ascii(), lines },
-        limits,
-        stack: Vec::new(),
-        root: None,
-        anchors: HashMap::new(),
-        alias_budget: limits.alias_nodes_base.saturating_add(text.len()),
-        diagnostics: Vec::new(),
-        seq_buffers: Vec::new(),
-        map_buffers: Vec::new(),
-    };
-    let mut documents = Vec::new();
-    let mut end_document = |builder: &mut Builder| {
-        let root =
-            builder.root.take().unwrap_or_else(|| Node::resolved(&crate::syntax::Resolved::Null));
-        documents.push(Document { file, index: documents.len(), root });
-        builder.anchors.clear();
-    };
     // Most files are plain block YAML, which the subset reader takes several times faster
-    // than saphyr, giving the same events; saphyr reads the rest and judges every error.
-    if let Some(events) = crate::yaml_subset::events(text) {
-        for (event, start, end) in events {
-            if let Event::DocumentEnd = event {
-                end_document(&mut builder);
-            } else if builder.event(event, start, end).is_err() {
-                break;
-            }
+    // than saphyr, giving the same events; saphyr reads the rest and judges every error. A
+    // file the subset reader declines part way is read again from the start.
+    let mut tree = Tree::new(file, text, lines, limits);
+    match crate::yaml_subset::read(text, &mut tree) {
+        crate::yaml_subset::Read::Whole | crate::yaml_subset::Read::Stopped => {
+            return (tree.documents, tree.builder.diagnostics);
         }
-        return (documents, builder.diagnostics);
+        crate::yaml_subset::Read::Declined => {}
     }
+    let mut tree = Tree::new(file, text, lines, limits);
     for next in Parser::new_from_str(text) {
         match next {
-            Ok((Event::DocumentEnd, _)) => end_document(&mut builder),
+            Ok((Event::DocumentEnd, _)) => tree.end_document(),
             Ok((Event::StreamEnd, _)) => break,
             Ok((event, span)) => {
-                let start = builder.offsets.byte(&span.start);
-                let end = builder.offsets.byte(&span.end);
-                if builder.event(event, start, end).is_err() {
+                let start = tree.builder.offsets.byte(&span.start);
+                let end = tree.builder.offsets.byte(&span.end);
+                if tree.builder.event(event, start, end).is_err() {
                     break;
                 }
             }
@@ -401,9 +381,9 @@ pub fn parse(
                 // at the start of its last character, which may be several bytes long.
                 let content = text.trim_end();
                 let last_character = content.char_indices().next_back().map_or(0, |(i, _)| i);
-                let offset = builder.offsets.byte(error.marker()).min(last_character as u32);
+                let offset = tree.builder.offsets.byte(error.marker()).min(last_character as u32);
                 let message = error.info().to_string();
-                builder.diagnostics.push(
+                tree.builder.diagnostics.push(
                     Diagnostic::new(
                         Check::YamlSyntax,
                         Span::new(file, offset, offset),
@@ -415,7 +395,57 @@ pub fn parse(
             }
         }
     }
-    (documents, builder.diagnostics)
+    (tree.documents, tree.builder.diagnostics)
+}
+
+/// The documents of one file as its events arrive.
+struct Tree<'t> {
+    builder: Builder<'t>,
+    documents: Vec<Document>,
+}
+
+impl<'t> Tree<'t> {
+    fn new(file: FileId, text: &'t str, lines: &'t LineIndex, limits: Limits) -> Self {
+        let builder = Builder {
+            file,
+            offsets: Offsets { text, ascii: text.is_ascii(), lines },
+            limits,
+            stack: Vec::new(),
+            root: None,
+            anchors: HashMap::new(),
+            alias_budget: limits.alias_nodes_base.saturating_add(text.len()),
+            diagnostics: Vec::new(),
+            seq_buffers: Vec::new(),
+            map_buffers: Vec::new(),
+        };
+        Tree { builder, documents: Vec::new() }
+    }
+
+    fn end_document(&mut self) {
+        let root = self
+            .builder
+            .root
+            .take()
+            .unwrap_or_else(|| Node::resolved(&crate::syntax::Resolved::Null));
+        let file = self.builder.file;
+        self.documents.push(Document { file, index: self.documents.len(), root });
+        self.builder.anchors.clear();
+    }
+}
+
+impl<'t> crate::yaml_subset::Sink<'t> for Tree<'_> {
+    fn event(
+        &mut self,
+        event: Event<'t>,
+        start: u32,
+        end: u32,
+    ) -> Result<(), crate::yaml_subset::Stop> {
+        if let Event::DocumentEnd = event {
+            self.end_document();
+            return Ok(());
+        }
+        self.builder.event(event, start, end).map_err(|Abort| crate::yaml_subset::Stop)
+    }
 }
 
 #[cfg(test)]
@@ -468,6 +498,25 @@ mod tests {
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].check, Check::DuplicateKey);
         assert_eq!(diags[0].related.len(), 1);
+    }
+
+    /// The subset reader hands its events over as it reads; a file it declines part way (a
+    /// block scalar in the second document) is read again by saphyr from the start, and
+    /// nothing of the first attempt stays: one finding, each document once, spans the same.
+    #[test]
+    fn a_file_declined_part_way_is_read_again_whole() {
+        let text = "a: 1\na: 2\n---\nb: |\n  block\n";
+        assert!(crate::yaml_subset::events(text).is_none(), "the subset reader must decline");
+        let (docs, diags) = parse_str(text);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].check, Check::DuplicateKey);
+        assert_eq!(docs.len(), 2);
+        assert_eq!((docs[0].index, docs[1].index), (0, 1));
+        assert_eq!(docs[1].root.get("b").and_then(Node::as_str), Some("block\n"));
+        // The first document alone is read by the subset reader: the same tree and finding.
+        let (alone, alone_diags) = parse_str("a: 1\na: 2\n");
+        assert_eq!(alone[0].root, docs[0].root);
+        assert_eq!(alone_diags[0].span, diags[0].span);
     }
 
     #[test]

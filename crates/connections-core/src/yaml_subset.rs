@@ -30,22 +30,65 @@ const MAX_DEPTH: usize = 64;
 /// saphyr refuses implicit keys longer than 1024 characters; leave those to it.
 const MAX_KEY_LENGTH: usize = 1000;
 
+/// Where the reader's events go, as it reads: the tree builder takes them directly (gathering
+/// them first cost a tenth of reading).
+pub trait Sink<'t> {
+    /// Takes one event spanning `start..end`; `Err(Stop)` ends the reading.
+    fn event(&mut self, event: Event<'t>, start: u32, end: u32) -> Result<(), Stop>;
+}
+
+/// A sink's request to stop reading (it found enough wrong with the text).
+pub struct Stop;
+
+/// How a [`read`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    /// Every event of the text went to the sink.
+    Whole,
+    /// The sink stopped the reading.
+    Stopped,
+    /// The text uses something this reader does not handle. The sink has had some of its
+    /// events: the caller starts over with saphyr.
+    Declined,
+}
+
+/// Reads every document of `text`, handing the events to `sink` as they are read.
+pub fn read<'t>(text: &'t str, sink: &mut impl Sink<'t>) -> Read {
+    // Printable ASCII and newlines only: byte offsets are character offsets, no tabs, no CR.
+    if !text.bytes().all(|b| b == b'\n' || (0x20..0x7f).contains(&b)) {
+        return Read::Declined;
+    }
+    let mut reader = Reader { text, bytes: text.as_bytes(), sink, stopped: false, depth: 0 };
+    match reader.stream() {
+        Some(()) => Read::Whole,
+        None if reader.stopped => Read::Stopped,
+        None => Read::Declined,
+    }
+}
+
 /// The events of every document of `text`, or `None` when the text uses anything this reader
 /// does not handle (the caller then uses saphyr).
 pub fn events(text: &str) -> Option<Vec<Spanned<'_>>> {
-    // Printable ASCII and newlines only: byte offsets are character offsets, no tabs, no CR.
-    if !text.bytes().all(|b| b == b'\n' || (0x20..0x7f).contains(&b)) {
-        return None;
+    struct Gather<'t>(Vec<Spanned<'t>>);
+    impl<'t> Sink<'t> for Gather<'t> {
+        fn event(&mut self, event: Event<'t>, start: u32, end: u32) -> Result<(), Stop> {
+            self.0.push((event, start, end));
+            Ok(())
+        }
     }
-    let mut reader = Reader { text, bytes: text.as_bytes(), events: Vec::new(), depth: 0 };
-    reader.stream()?;
-    Some(reader.events)
+    let mut gather = Gather(Vec::new());
+    match read(text, &mut gather) {
+        Read::Whole | Read::Stopped => Some(gather.0),
+        Read::Declined => None,
+    }
 }
 
-struct Reader<'t> {
+struct Reader<'t, 's, S> {
     text: &'t str,
     bytes: &'t [u8],
-    events: Vec<Spanned<'t>>,
+    sink: &'s mut S,
+    /// The sink asked to stop: the `None` that unwinds the reading is not a decline.
+    stopped: bool,
     depth: usize,
 }
 
@@ -74,13 +117,18 @@ fn is_space(b: u8) -> bool {
     b == b' '
 }
 
-impl<'t> Reader<'t> {
+impl<'t, S: Sink<'t>> Reader<'t, '_, S> {
     fn byte(&self, at: usize) -> u8 {
         self.bytes.get(at).copied().unwrap_or(b'\n')
     }
 
-    fn push(&mut self, event: Event<'t>, start: usize, end: usize) {
-        self.events.push((event, start as u32, end as u32));
+    #[must_use]
+    fn push(&mut self, event: Event<'t>, start: usize, end: usize) -> Option<()> {
+        if self.sink.event(event, start as u32, end as u32).is_err() {
+            self.stopped = true;
+            return None;
+        }
+        Some(())
     }
 
     fn line_end(&self, from: usize) -> usize {
@@ -150,7 +198,7 @@ impl<'t> Reader<'t> {
             }
             next = self.block_node(at, None)?;
             let mark = next.mark(self.bytes.len()) as usize;
-            self.push(Event::DocumentEnd, mark, mark);
+            self.push(Event::DocumentEnd, mark, mark)?;
             match next {
                 Next::End => return Some(()),
                 Next::Marker { .. } => {}
@@ -209,7 +257,7 @@ impl<'t> Reader<'t> {
     fn block_sequence(&mut self, at: usize, column: usize, indentless: bool) -> Option<Next> {
         self.enter()?;
         let start = if indentless { self.item_content(at)? } else { at };
-        self.push(Event::SequenceStart(0, None), start, start);
+        self.push(Event::SequenceStart(0, None), start, start)?;
         let mut dash = at;
         let next = loop {
             let content = self.item_content(dash)?;
@@ -227,7 +275,7 @@ impl<'t> Reader<'t> {
             }
         };
         let mark = next.mark(self.bytes.len()) as usize;
-        self.push(Event::SequenceEnd, mark, mark);
+        self.push(Event::SequenceEnd, mark, mark)?;
         self.depth -= 1;
         Some(next)
     }
@@ -259,7 +307,7 @@ impl<'t> Reader<'t> {
     /// A block mapping whose first key starts at `at`, in column `column`.
     fn block_mapping(&mut self, at: usize, column: usize) -> Option<Next> {
         self.enter()?;
-        self.push(Event::MappingStart(0, None), at, at);
+        self.push(Event::MappingStart(0, None), at, at)?;
         let mut key = at;
         let next = loop {
             let colon = self.key_end(key)?;
@@ -286,7 +334,7 @@ impl<'t> Reader<'t> {
                             Event::Scalar(Cow::Borrowed(""), ScalarStyle::Plain, 0, None),
                             colon,
                             colon,
-                        );
+                        )?;
                         next
                     }
                 }
@@ -314,7 +362,7 @@ impl<'t> Reader<'t> {
             }
         };
         let mark = next.mark(self.bytes.len()) as usize;
-        self.push(Event::MappingEnd, mark, mark);
+        self.push(Event::MappingEnd, mark, mark)?;
         self.depth -= 1;
         Some(next)
     }
@@ -348,8 +396,7 @@ impl<'t> Reader<'t> {
             }
             _ => (&self.text[start..end], ScalarStyle::Plain, end),
         };
-        self.push(Event::Scalar(Cow::Borrowed(text), style, 0, None), start, span_end);
-        Some(())
+        self.push(Event::Scalar(Cow::Borrowed(text), style, 0, None), start, span_end)
     }
 
     /// The end (after the closing quote) of a quoted scalar on one line, without escapes.
@@ -424,7 +471,7 @@ impl<'t> Reader<'t> {
             if mapping { Event::MappingStart(0, None) } else { Event::SequenceStart(0, None) },
             at,
             self.token_end(at + 1),
-        );
+        )?;
         let mut i = self.skip_spaces(at + 1);
         if self.byte(i) != close {
             loop {
@@ -453,7 +500,7 @@ impl<'t> Reader<'t> {
             if mapping { Event::MappingEnd } else { Event::SequenceEnd },
             i,
             self.token_end(i + 1),
-        );
+        )?;
         self.depth -= 1;
         Some(i + 1)
     }
