@@ -88,9 +88,40 @@ pub fn map_runs<T: Send, R: Send>(
     })
 }
 
+/// Runs `a` and `b` at the same time when there are `threads` of at least 2 (`b` on a thread
+/// of its own, `a` on the caller's), else one after the other. For a step on one thread that
+/// can overlap independent work: `b` gets `threads - 1` to share out itself.
+pub fn join<A: Send, B: Send>(
+    threads: usize,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce(usize) -> B + Send,
+) -> (A, B) {
+    if threads <= 1 {
+        return (a(), b(1));
+    }
+    std::thread::scope(|scope| {
+        let helper = scope.spawn(move || b(threads - 1));
+        let a = a();
+        match helper.join() {
+            Ok(b) => (a, b),
+            // A panic in the helper is a bug; surface it on the caller's thread unchanged.
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::map;
+
+    #[test]
+    fn join_gives_both_results_and_the_helper_the_threads_left() {
+        for threads in [0, 1, 2, 5] {
+            let (a, b) = super::join(threads, || "a", |left| left);
+            assert_eq!(a, "a");
+            assert_eq!(b, threads.saturating_sub(1).max(1), "threads = {threads}");
+        }
+    }
 
     #[test]
     fn results_keep_input_order_for_any_thread_count() {

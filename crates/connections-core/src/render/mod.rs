@@ -320,17 +320,23 @@ pub fn render_with_options(
             input: None,
         }
     }));
-    let mut plan = plan(entries);
     let clusters: Vec<usize> = indices
         .into_iter()
         .filter(|&i| matches!(model.objects[i].body, Body::KubeDirectorCluster(_)))
         .collect();
-    let files = par::map(&clusters, threads, |&i| {
-        (
-            configmeta::path(&model.objects[i]),
-            configmeta::configmeta_with(model, i, options.seal.is_some()),
-        )
-    });
+    // Planning paths is one thread's work: the configmeta files are built meanwhile.
+    let (mut plan, files) = par::join(
+        threads,
+        || plan(entries),
+        |threads| {
+            par::map(&clusters, threads, |&i| {
+                (
+                    configmeta::path(&model.objects[i]),
+                    configmeta::configmeta_with(model, i, options.seal.is_some()),
+                )
+            })
+        },
+    );
     plan.extra_files.extend(files);
     plan.kept_inputs = model
         .polyaxon
