@@ -74,7 +74,7 @@ impl<T: fmt::Display> fmt::Display for Spanned<T> {
 }
 
 /// Byte offsets of line starts, to turn a byte offset into a 1-based line and column.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LineIndex {
     line_starts: Vec<u32>,
 }
@@ -156,6 +156,13 @@ impl SourceFile {
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> SourceFile {
         let text = text.into();
         let lines = LineIndex::new(&text);
+        SourceFile { path: path.into(), text, lines, released: None }
+    }
+
+    /// [`SourceFile::new`] with the text's line index already built (`lines` must be
+    /// `LineIndex::new(&text)`: the loader builds it to parse the file, on its reading thread).
+    pub fn with_lines(path: impl Into<String>, text: String, lines: LineIndex) -> SourceFile {
+        debug_assert!(lines == LineIndex::new(&text), "the line index of another text");
         SourceFile { path: path.into(), text, lines, released: None }
     }
 

@@ -87,8 +87,12 @@ enum FileResult {
 
 /// A parsed file's text, or what is left of it once released.
 enum Parsed {
-    Kept(String),
-    Released { lines: connections_core::source::LineIndex, digest: TextDigest },
+    /// The text and its line index (built once, by the reading thread).
+    Kept(String, connections_core::source::LineIndex),
+    Released {
+        lines: connections_core::source::LineIndex,
+        digest: TextDigest,
+    },
 }
 
 /// The most capacity a reading thread's buffer keeps between files, and the most read before
@@ -180,8 +184,11 @@ fn read_one(path: &Path, file: FileId, options: &LoadOptions) -> FileResult {
     // YAML allows no control character but tab and line breaks (kubectl: "control characters
     // are not allowed"); saphyr takes a NUL for the end of the stream and would report an
     // unexpected end somewhere before it. Reported where it is, as kubectl refuses the file.
-    if let Some(at) =
-        text.bytes().position(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f)
+    // Checked by a fold the compiler vectorises first (files nearly never hold one), then
+    // found byte by byte.
+    let is_control = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f;
+    if text.bytes().fold(false, |found, b| found | is_control(b))
+        && let Some(at) = text.bytes().position(is_control)
     {
         let byte = text.as_bytes()[at];
         let name = if byte == 0 {
@@ -205,7 +212,7 @@ fn read_one(path: &Path, file: FileId, options: &LoadOptions) -> FileResult {
     let source = if options.release_texts {
         Parsed::Released { lines, digest: TextDigest::of(&text) }
     } else {
-        Parsed::Kept(text)
+        Parsed::Kept(text, lines)
     };
     FileResult::Parsed { source, documents, diagnostics }
 }
@@ -240,7 +247,7 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
                 Some(FileResult::Parsed { source, documents, diagnostics }),
             ) => {
                 let source = match source {
-                    Parsed::Kept(text) => SourceFile::new(relative, text),
+                    Parsed::Kept(text, lines) => SourceFile::with_lines(relative, text, lines),
                     Parsed::Released { lines, digest } => {
                         SourceFile::released(relative, lines, digest)
                     }
