@@ -244,21 +244,36 @@ pub fn is_plain_safe(text: &str) -> bool {
     if text.starts_with("...") {
         return false;
     }
-    // This runs for every key and string written, over long values too (ciphertexts), so it is
-    // one branch-free pass over byte pairs with byte-wide accumulators: `bad` collects ASCII
-    // control characters (they need escapes) and `: ` and ` #` (they end a plain scalar early),
-    // `all` the high bits. The last byte is no pair's first and is checked after. Only text
-    // with non-ASCII characters is walked again, for the non-ASCII characters that need
-    // escapes too.
-    let (bad, all) = bytes.iter().zip(&bytes[1..]).fold((0u8, 0u8), |(bad, all), (&a, &b)| {
-        let control = (a < 0x20) | (a == 0x7f);
-        let pair = ((a == b':') & (b == b' ')) | ((a == b' ') & (b == b'#'));
-        (bad | (control | pair) as u8, all | a)
-    });
-    if bad != 0 || last < 0x20 || last == 0x7f {
+    // This runs for every key and string written: ASCII control characters need escapes, and
+    // `: ` and ` #` end a plain scalar early; `all` gathers the high bits (non-ASCII text).
+    // Long texts (ciphertexts) in one branch-free pass over byte pairs that the compiler
+    // vectorises; short ones (most keys and names, where that pass is mostly its scalar tail)
+    // through a table of byte classes. Only text with non-ASCII characters is walked again,
+    // for the non-ASCII characters that need escapes too.
+    let (bad, all) = if bytes.len() < 32 {
+        // A pair is bad when the class of its second byte is the first one's shifted left:
+        // `:` then ` `, ` ` then `#` (a control character is bad on its own anyway).
+        let (mut bad, mut all, mut previous) = (0u8, 0u8, 0u8);
+        for &b in bytes {
+            let class = BYTE_CLASS[b as usize];
+            bad |= (class & CONTROL) | ((previous << 1) & class);
+            all |= b;
+            previous = class;
+        }
+        (bad, all)
+    } else {
+        let (bad, all) = bytes.iter().zip(&bytes[1..]).fold((0u8, 0u8), |(bad, all), (&a, &b)| {
+            let control = (a < 0x20) | (a == 0x7f);
+            let pair = ((a == b':') & (b == b' ')) | ((a == b' ') & (b == b'#'));
+            (bad | (control | pair) as u8, all | a)
+        });
+        // The last byte is no pair's first.
+        (bad | (last < 0x20 || last == 0x7f) as u8, all | last)
+    };
+    if bad != 0 {
         return false;
     }
-    let ascii = (all | last) < 0x80;
+    let ascii = all < 0x80;
     if !ascii
         && text.chars().any(|c| {
             c.is_control()
@@ -273,6 +288,28 @@ pub fn is_plain_safe(text: &str) -> bool {
     // Not a word that some reader takes for a boolean, null or number (y, on, null, 1e3, ...).
     crate::syntax::plain_is_str_everywhere(text)
 }
+
+/// Byte classes for [`is_plain_safe`]: the classes of a pair that ends a plain scalar early
+/// are each other shifted by one bit (`COLON` then `SPACE`, `SPACE` then `HASH`).
+const CONTROL: u8 = 1;
+const COLON: u8 = 2;
+const SPACE: u8 = 4;
+const HASH: u8 = 8;
+static BYTE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            0..0x20 | 0x7f => CONTROL,
+            b':' => COLON,
+            b' ' => SPACE,
+            b'#' => HASH,
+            _ => 0,
+        };
+        b += 1;
+    }
+    table
+};
 
 fn literal_block_is_exact(text: &str, after_key: bool) -> bool {
     for c in text.chars() {
@@ -513,9 +550,11 @@ mod tests {
             assert!(is_plain_safe(text), "{text:?} may be plain");
         }
         // Control characters and the pairs that end a plain scalar, at every place of a short
-        // text and of one long enough to be scanned in vector-wide steps.
+        // text, of texts around the length where the check changes method (32 bytes), and of
+        // one long enough to be scanned in vector-wide steps.
         let long = "AgB3xK9".repeat(20);
-        for base in ["abcdef", long.as_str()] {
+        let near = "abcdefghij".repeat(3);
+        for base in ["abcdef", &near[..27], &near[..28], &near[..29], &near, long.as_str()] {
             for at in 0..=base.len() {
                 for inserted in ["\t", "\u{7f}", "\n", ": x", " #x", "\u{85}", "\u{2028}"] {
                     let text = format!("x{}{inserted}{}y", &base[..at], &base[at..]);
