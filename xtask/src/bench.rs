@@ -166,6 +166,10 @@ pub(crate) struct Sample {
 /// helper process (`xtask __measure`), so that the peak RSS of its waited-for children is
 /// this command's alone.
 pub(crate) fn measure(program: &Path, args: &[&str], dir: &Path) -> Result<Sample, String> {
+    // Every measured process starts with no writes pending: the previous command's (a render
+    // into a folder, the tar copy, removing their last output) would otherwise be flushed by
+    // the kernel while this one runs, on the same two cores, and land in its time.
+    let _ = Command::new("sync").status();
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
     let out = Command::new(me)
         .arg("__measure")
