@@ -75,9 +75,11 @@ impl Resolved {
 const TAG_PREFIX: &str = "tag:yaml.org,2002:";
 
 impl Scalar {
-    /// A plain string scalar (for generated nodes).
-    pub fn string(text: impl Into<String>) -> Scalar {
-        Scalar { text: text.into().into(), style: ScalarStyle::DoubleQuoted, tag: None }
+    /// A plain string scalar (for generated nodes). Short text is stored inline: taken as
+    /// `&str` it is never copied into a `String` first (generated nodes are mostly short names
+    /// and keys, tens of thousands of them in a large render).
+    pub fn string(text: impl Into<compact_str::CompactString>) -> Scalar {
+        Scalar { text: text.into(), style: ScalarStyle::DoubleQuoted, tag: None }
     }
 
     /// The meaning kubectl gives this scalar (YAML 1.1 rules of go-yaml v2).
@@ -449,7 +451,7 @@ pub enum NodeValue {
 
 impl Node {
     /// A generated string node.
-    pub fn string(text: impl Into<String>) -> Node {
+    pub fn string(text: impl Into<compact_str::CompactString>) -> Node {
         Node { span: Span::SYNTHETIC, value: NodeValue::Scalar(Scalar::string(text)) }
     }
 
@@ -481,7 +483,9 @@ impl Node {
     }
 
     /// A generated mapping node from string keys.
-    pub fn map_of<K: Into<String>>(entries: impl IntoIterator<Item = (K, Node)>) -> Node {
+    pub fn map_of<K: Into<compact_str::CompactString>>(
+        entries: impl IntoIterator<Item = (K, Node)>,
+    ) -> Node {
         Node::map(entries.into_iter().map(|(k, v)| (Node::string(k), v)).collect())
     }
 
