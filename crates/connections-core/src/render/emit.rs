@@ -59,23 +59,24 @@ fn write_map_entries(
     indent: usize,
     continue_line: bool,
 ) {
-    let mut key_text = String::new();
     for (i, (key, value)) in entries.iter().enumerate() {
         if i > 0 || !continue_line {
             push_indent(out, indent);
         }
-        key_text.clear();
-        write_key(&mut key_text, key);
+        // The key goes straight into the output; the rare one too long for `key: value` is
+        // taken back out and written again as an explicit key.
+        let start = out.len();
+        write_key(out, key);
         // Counting characters only matters for keys of more bytes than the limit.
-        if key_text.len() > LONGEST_IMPLICIT_KEY && key_text.chars().count() > LONGEST_IMPLICIT_KEY
+        if out.len() - start > LONGEST_IMPLICIT_KEY
+            && out[start..].chars().count() > LONGEST_IMPLICIT_KEY
         {
             // `? key` on its line, `: value` on the next: no length limit.
+            let key_text = out.split_off(start);
             out.push_str("? ");
             out.push_str(&key_text);
             out.push('\n');
             push_indent(out, indent);
-        } else {
-            out.push_str(&key_text);
         }
         out.push(':');
         write_value_after_key(out, value, indent);
