@@ -106,11 +106,15 @@ impl Scalar {
 
     /// Whether YAML 1.1 (kubectl) and YAML 1.2 readers disagree about this scalar.
     pub fn is_ambiguous(&self) -> bool {
-        self.style == ScalarStyle::Plain && self.tag.is_none() && !is_plain_word(&self.text) && {
-            let a = resolve_yaml11(&self.text);
-            let b = resolve_yaml12(&self.text);
-            a != b
-        }
+        // Text both surely read as a string is decided without resolving (which allocates).
+        self.style == ScalarStyle::Plain
+            && self.tag.is_none()
+            && !plain_is_surely_str(&self.text)
+            && {
+                let a = resolve_yaml11(&self.text);
+                let b = resolve_yaml12(&self.text);
+                a != b
+            }
     }
 
     /// Whether kubectl reads this scalar as null: [`Scalar::resolve`] without building a result
@@ -201,6 +205,13 @@ fn yaml11_word(text: &str) -> Option<Resolved> {
 /// Whether `text` starts the way every YAML 1.1 and 1.2 number does (digit, sign or dot).
 fn starts_like_number(text: &str) -> bool {
     matches!(text.as_bytes().first(), Some(b) if b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'))
+}
+
+/// Whether plain `text` is a string to YAML 1.1 and 1.2 readers alike, decided without
+/// resolving it: not one of their special words (YAML 1.2's are a subset of YAML 1.1's) and
+/// not starting the way a number does. `false` only means resolving is needed to know.
+pub fn plain_is_surely_str(text: &str) -> bool {
+    is_plain_word(text) || (yaml11_word(text).is_none() && !starts_like_number(text))
 }
 
 /// Whether plain `text` reads as a string in YAML 1.1 (kubectl) and YAML 1.2 (kustomize,
@@ -718,6 +729,29 @@ mod tests {
         let quoted = Scalar { text: "on".into(), style: ScalarStyle::DoubleQuoted, tag: None };
         assert!(!quoted.is_ambiguous());
         assert_eq!(quoted.as_str(), Some("on"));
+    }
+
+    /// The shortcut never calls a non-string a string: where it says "surely", both readers
+    /// resolve the text to itself.
+    #[test]
+    fn surely_a_string_is_a_string_to_both_readers() {
+        let words = [
+            "", "~", "null", "NULL", "y", "Y", "yes", "on", "On", "off", "n", "no", "true",
+            "False", ".inf", "-.Inf", "+.inf", ".nan", ".NaN", "0", "-1", "+1", "1e3", "0x1F",
+            "0o17", "0b11", "0777", "1_000", ".5", "-.5", "1.0", "12:30", "-", "+", ".", "..",
+            "hello", "ns-1", "nothing", "onion", "yes-no", "tr", "0abc", "-x", ".hidden", "n/a",
+        ];
+        let mut surely = 0;
+        for text in words {
+            if plain_is_surely_str(text) {
+                surely += 1;
+                assert_eq!(resolve_yaml11(text), Resolved::Str(text.into()), "{text:?}");
+                assert_eq!(resolve_yaml12(text), Resolved::Str(text.into()), "{text:?}");
+                assert!(!plain(text).is_ambiguous(), "{text:?}");
+            }
+        }
+        assert!(surely >= 6, "the shortcut takes the ordinary strings");
+        assert!(!plain_is_surely_str("5432") && !plain_is_surely_str("no"));
     }
 
     #[test]

@@ -173,6 +173,12 @@ fn write_scalar(out: &mut String, scalar: &Scalar, indent: usize, after_key: boo
     }
     // Strings written quoted or as blocks never need resolving: that is the hot path.
     let resolved = match scalar.style {
+        // Most plain strings are known without resolving (which allocates a copy of the text).
+        ScalarStyle::Plain
+            if scalar.tag.is_none() && crate::syntax::plain_is_surely_str(&scalar.text) =>
+        {
+            Resolved::Str(String::new())
+        }
         ScalarStyle::Plain => scalar.resolve(),
         _ if scalar.tag.is_none() => Resolved::Str(String::new()),
         _ => scalar.resolve(),
