@@ -629,9 +629,13 @@ fn apply(
         }
         let Some(containers) = pod_spec.get_mut(list) else { continue };
         let NodeValue::Seq(containers) = &mut containers.value else { continue };
+        let count = containers.len();
         for (i, container) in containers.iter_mut().enumerate() {
-            let path = format!("{}.{list}[{i}]", spec_path.join("."));
-            inject_container(object, container, &path, &injection, init, diagnostics);
+            // Formatted only for a finding.
+            let path = || format!("{}.{list}[{i}]", spec_path.join("."));
+            // The last container takes the entries; the others get copies.
+            let take = !init && i + 1 == count;
+            inject_container(object, container, path, &mut injection, init, take, diagnostics);
         }
     }
 }
@@ -640,9 +644,10 @@ fn apply(
 fn inject_container(
     object: &crate::model::Object,
     container: &mut Node,
-    path: &str,
-    injection: &Injection,
+    path: impl Fn() -> String,
+    injection: &mut Injection,
     init: bool,
+    take: bool,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let conflict = |span: Span, message: String| {
@@ -653,10 +658,15 @@ fn inject_container(
     if container.as_map().is_none() {
         return;
     }
-    let container_name = container.get("name").and_then(Node::as_str).unwrap_or("?").to_string();
-    let pick = |entries: &Vec<(Node, Span)>| if init { Vec::new() } else { entries.clone() };
-    let mut mounts = pick(&injection.mounts);
-    let mut env = pick(&injection.env);
+    let container_name: compact_str::CompactString =
+        container.get("name").and_then(Node::as_str).unwrap_or("?").into();
+    let pick = |entries: &mut Vec<(Node, Span)>| match (init, take) {
+        (true, _) => Vec::new(),
+        (false, true) => std::mem::take(entries),
+        (false, false) => entries.clone(),
+    };
+    let mut mounts = pick(&mut injection.mounts);
+    let mut env = pick(&mut injection.env);
     if !injection.bindings.is_empty() {
         match binding_root(container) {
             Ok((root, var)) => {
@@ -680,7 +690,7 @@ fn inject_container(
                         object.kind.value, object.name.value, binding::ROOT_ENV
                     ),
                 )
-                .path(format!("{path}.env"))
+                .path(format!("{}.env", path()))
                 .label("not a literal path")
                 .help(format!("set `{}` to a literal path, or remove it to get `{}`", binding::ROOT_ENV, binding::DEFAULT_ROOT)),
             ),
@@ -689,7 +699,7 @@ fn inject_container(
     for (key, entries, identity) in [
         ("volumeMounts", mounts, "mountPath"),
         ("env", env, "name"),
-        ("envFrom", pick(&injection.secret_env_from), ""),
+        ("envFrom", pick(&mut injection.secret_env_from), ""),
     ] {
         if entries.is_empty() {
             continue;
