@@ -98,68 +98,145 @@ pub fn walk_each(root: &Path, exclude: Option<&Path>, found: impl FnMut(Entry)) 
         });
         return;
     }
-    let excluded = exclude.and_then(|e| e.canonicalize().ok());
-    let mut walker =
-        walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter();
-    while let Some(next) = walker.next() {
-        let entry = match next {
-            Ok(entry) => entry,
-            Err(error) => {
-                let rel = error.path().map(|p| relative(root, p)).unwrap_or_default();
-                out.push(Entry::Problem {
-                    relative: rel,
-                    kind: ProblemKind::Unreadable,
-                    detail: format!("this path cannot be read: {}", io_reason(error.io_error())),
-                });
+    let walker = Walker {
+        root,
+        canonical_root: &canonical_root,
+        excluded: exclude.and_then(|e| e.canonicalize().ok()),
+    };
+    match list(root) {
+        Ok(children) => walker.children(root, "", children, &mut out),
+        Err(error) => out.push(unreadable(relative(root, root), &error)),
+    }
+}
+
+/// The depth-first walk, in file-name order, a folder's entry before its contents. Each folder
+/// is listed once, whole, and closed before its subfolders are entered (one handle open at a
+/// time); whether it is rendered output or a Helm chart is decided from that listing, not by
+/// asking for `.connections/` and `Chart.yaml` (two lookups per folder that nearly always
+/// failed).
+struct Walker<'a> {
+    root: &'a Path,
+    canonical_root: &'a Path,
+    excluded: Option<PathBuf>,
+}
+
+/// One entry of a folder's listing (its type as the listing gives it: a link is a link).
+struct Child {
+    name: std::ffi::OsString,
+    kind: std::io::Result<std::fs::FileType>,
+}
+
+/// The entries of `dir`, sorted by name (byte order, as on disk: the same order on every
+/// filesystem); an entry the listing could not read is kept as an error where it fell.
+fn list(dir: &Path) -> std::io::Result<Vec<Child>> {
+    let mut children = Vec::new();
+    for next in std::fs::read_dir(dir)? {
+        children.push(match next {
+            Ok(entry) => Child { name: entry.file_name(), kind: entry.file_type() },
+            // Unnamed: reported with the folder's path.
+            Err(error) => Child { name: std::ffi::OsString::new(), kind: Err(error) },
+        });
+    }
+    children.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    Ok(children)
+}
+
+fn unreadable(relative: String, error: &std::io::Error) -> Entry {
+    Entry::Problem {
+        relative,
+        kind: ProblemKind::Unreadable,
+        detail: format!("this path cannot be read: {}", io_reason(Some(error))),
+    }
+}
+
+impl Walker<'_> {
+    /// Walks the listing of `dir` (`rel` relative to the root, empty for the root).
+    fn children<F: FnMut(Entry)>(
+        &self,
+        dir: &Path,
+        rel: &str,
+        children: Vec<Child>,
+        out: &mut Found<F>,
+    ) {
+        for child in children {
+            let kind = match child.kind {
+                Ok(kind) => kind,
+                Err(error) => {
+                    let name = child.name.to_string_lossy();
+                    let at = match (rel.is_empty(), name.is_empty()) {
+                        (_, true) if rel.is_empty() => relative(self.root, dir),
+                        (_, true) => rel.to_string(),
+                        (true, false) => name.into_owned(),
+                        (false, false) => format!("{rel}/{name}"),
+                    };
+                    out.push(unreadable(at, &error));
+                    continue;
+                }
+            };
+            let name = child.name.to_string_lossy();
+            if name.starts_with('.') {
                 continue;
             }
+            let path = dir.join(&child.name);
+            let child_rel = if rel.is_empty() { name.to_string() } else { format!("{rel}/{name}") };
+            if kind.is_dir() {
+                self.subfolder(&path, child_rel, out);
+            } else if kind.is_symlink() {
+                symlink(self.canonical_root, &path, child_rel, out);
+            } else if kind.is_file() && is_manifest(&name) {
+                out.push(Entry::File { path, relative: child_rel });
+            }
+        }
+    }
+
+    /// A folder below the root: skipped when it is the output folder, rendered output or a
+    /// Helm chart, else walked.
+    fn subfolder<F: FnMut(Entry)>(&self, path: &Path, rel: String, out: &mut Found<F>) {
+        // Links are not followed, so a folder's real path is the root's plus its relative
+        // path: no lookup per folder.
+        let real = path.strip_prefix(self.root).map(|r| self.canonical_root.join(r));
+        if self.excluded.as_deref().is_some_and(|e| real.as_deref().ok() == Some(e)) {
+            return;
+        }
+        let children = match list(path) {
+            Ok(children) => children,
+            Err(error) => return out.push(unreadable(rel, &error)),
         };
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy();
-        if entry.depth() > 0 && name.starts_with('.') {
-            if entry.file_type().is_dir() {
-                walker.skip_current_dir();
-            }
-            continue;
+        // What `is_dir()` and `is_file()` of the path would answer: a link is followed.
+        let holds = |name: &str, want_dir: bool| {
+            children.iter().any(|child| {
+                child.name == name
+                    && match &child.kind {
+                        Ok(kind) if kind.is_symlink() => std::fs::metadata(path.join(name))
+                            .is_ok_and(|m| if want_dir { m.is_dir() } else { m.is_file() }),
+                        Ok(kind) => {
+                            if want_dir {
+                                kind.is_dir()
+                            } else {
+                                kind.is_file()
+                            }
+                        }
+                        Err(_) => false,
+                    }
+            })
+        };
+        if holds(".connections", true) {
+            out.push(Entry::Problem {
+                relative: rel,
+                kind: ProblemKind::Skipped,
+                detail: "this folder holds rendered output of kubectl-connections (it has a `.connections/` folder), so it is not read as input".into(),
+            });
+            return;
         }
-        let rel = relative(root, path);
-        if entry.file_type().is_dir() {
-            if entry.depth() == 0 {
-                continue;
-            }
-            // Links are not followed, so a folder's real path is the root's plus its relative
-            // path: no lookup per folder.
-            let real = path.strip_prefix(root).map(|r| canonical_root.join(r));
-            if excluded.as_deref().is_some_and(|e| real.as_deref().ok() == Some(e)) {
-                walker.skip_current_dir();
-                continue;
-            }
-            if path.join(".connections").is_dir() {
-                out.push(Entry::Problem {
-                    relative: rel,
-                    kind: ProblemKind::Skipped,
-                    detail: "this folder holds rendered output of kubectl-connections (it has a `.connections/` folder), so it is not read as input".into(),
-                });
-                walker.skip_current_dir();
-                continue;
-            }
-            if path.join("Chart.yaml").is_file() {
-                out.push(Entry::Problem {
-                    relative: rel,
-                    kind: ProblemKind::Skipped,
-                    detail: "this folder is a Helm chart (it has a Chart.yaml); its templates are not YAML until `helm template` renders them, so it is not read".into(),
-                });
-                walker.skip_current_dir();
-            }
-            continue;
+        if holds("Chart.yaml", false) {
+            out.push(Entry::Problem {
+                relative: rel,
+                kind: ProblemKind::Skipped,
+                detail: "this folder is a Helm chart (it has a Chart.yaml); its templates are not YAML until `helm template` renders them, so it is not read".into(),
+            });
+            return;
         }
-        if entry.file_type().is_symlink() {
-            symlink(&canonical_root, path, rel, &mut out);
-            continue;
-        }
-        if entry.file_type().is_file() && is_manifest(&name) {
-            out.push(Entry::File { path: path.to_path_buf(), relative: rel });
-        }
+        self.children(path, &rel, children, out);
     }
 }
 
@@ -233,6 +310,158 @@ pub fn io_reason(error: Option<&std::io::Error>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The walk as it was written with walkdir (before the walker of this module), kept as the
+    /// reference that [`walk_each`] must match entry for entry.
+    fn walk_with_walkdir(root: &Path, exclude: Option<&Path>, found: impl FnMut(Entry)) {
+        let mut out = Found(found);
+        let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        if root.is_file() {
+            out.push(Entry::File {
+                path: root.to_path_buf(),
+                relative: relative(root.parent().unwrap_or(root), root),
+            });
+            return;
+        }
+        let excluded = exclude.and_then(|e| e.canonicalize().ok());
+        let mut walker =
+            walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter();
+        while let Some(next) = walker.next() {
+            let entry = match next {
+                Ok(entry) => entry,
+                Err(error) => {
+                    let rel = error.path().map(|p| relative(root, p)).unwrap_or_default();
+                    out.push(Entry::Problem {
+                        relative: rel,
+                        kind: ProblemKind::Unreadable,
+                        detail: format!(
+                            "this path cannot be read: {}",
+                            io_reason(error.io_error())
+                        ),
+                    });
+                    continue;
+                }
+            };
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy();
+            if entry.depth() > 0 && name.starts_with('.') {
+                if entry.file_type().is_dir() {
+                    walker.skip_current_dir();
+                }
+                continue;
+            }
+            let rel = relative(root, path);
+            if entry.file_type().is_dir() {
+                if entry.depth() == 0 {
+                    continue;
+                }
+                // Links are not followed, so a folder's real path is the root's plus its relative
+                // path: no lookup per folder.
+                let real = path.strip_prefix(root).map(|r| canonical_root.join(r));
+                if excluded.as_deref().is_some_and(|e| real.as_deref().ok() == Some(e)) {
+                    walker.skip_current_dir();
+                    continue;
+                }
+                if path.join(".connections").is_dir() {
+                    out.push(Entry::Problem {
+                        relative: rel,
+                        kind: ProblemKind::Skipped,
+                        detail: "this folder holds rendered output of kubectl-connections (it has a `.connections/` folder), so it is not read as input".into(),
+                    });
+                    walker.skip_current_dir();
+                    continue;
+                }
+                if path.join("Chart.yaml").is_file() {
+                    out.push(Entry::Problem {
+                        relative: rel,
+                        kind: ProblemKind::Skipped,
+                        detail: "this folder is a Helm chart (it has a Chart.yaml); its templates are not YAML until `helm template` renders them, so it is not read".into(),
+                    });
+                    walker.skip_current_dir();
+                }
+                continue;
+            }
+            if entry.file_type().is_symlink() {
+                symlink(&canonical_root, path, rel, &mut out);
+                continue;
+            }
+            if entry.file_type().is_file() && is_manifest(&name) {
+                out.push(Entry::File { path: path.to_path_buf(), relative: rel });
+            }
+        }
+    }
+
+    /// The walker gives walkdir's walk, entry for entry, on a tree with everything it treats
+    /// specially: hidden entries, rendered output and Helm charts (also behind links), links
+    /// inside, outside, dangling and in a loop, a folder named like a chart file, the output
+    /// folder, names whose byte order differs from their case-insensitive order.
+    #[test]
+    fn matches_the_walkdir_walk() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("repo");
+        let write = |rel: &str| {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "kind: ConfigMap\n").unwrap();
+        };
+        for rel in [
+            "a.yaml",
+            "B.yaml",
+            "b.yml",
+            "c.json",
+            "notes.txt",
+            ".hidden.yaml",
+            ".git/config.yaml",
+            "apps/x.yaml",
+            "apps/Z/z.yaml",
+            "apps/a-b/y.yaml",
+            "apps/a_b/y.yaml",
+            "apps/a.b/y.yaml",
+            "rendered/.connections/manifest",
+            "rendered/apps/configmap-x.yaml",
+            "chart/Chart.yaml",
+            "chart/templates/t.yaml",
+            "not-a-chart/Chart.yaml/inside.yaml",
+            "not-a-chart/ok.yaml",
+            "linked-chart/templates/t.yaml",
+            "linked-output/apps/o.yaml",
+            "out/apps/o.yaml",
+            "deep/1/2/3/4/5/6/7/8/9/10/11/12/d.yaml",
+        ] {
+            write(rel);
+        }
+        std::fs::create_dir_all(root.join("empty")).unwrap();
+        std::fs::create_dir_all(tmp.path().join("elsewhere")).unwrap();
+        std::fs::write(tmp.path().join("elsewhere/e.yaml"), "kind: ConfigMap\n").unwrap();
+        let link =
+            |target: &Path, at: &str| std::os::unix::fs::symlink(target, root.join(at)).unwrap();
+        link(&root.join("chart/Chart.yaml"), "linked-chart/Chart.yaml");
+        link(&root.join("rendered/.connections"), "linked-output/.connections");
+        link(&root.join("a.yaml"), "apps/inside-link.yaml");
+        link(&tmp.path().join("elsewhere/e.yaml"), "apps/outside-link.yaml");
+        link(&tmp.path().join("elsewhere"), "apps/outside-folder");
+        link(&root.join("missing.yaml"), "apps/dangling.yaml");
+        link(&root.join("apps/loop-b.yaml"), "apps/loop-a.yaml");
+        link(&root.join("apps/loop-a.yaml"), "apps/loop-b.yaml");
+        link(&root.join(".git/config.yaml"), "apps/into-hidden.yaml");
+        let summary = |walk: &dyn Fn(&mut dyn FnMut(Entry))| {
+            let mut entries = Vec::new();
+            walk(&mut |entry| entries.push(format!("{entry:?}")));
+            entries
+        };
+        for (root, exclude) in [
+            (root.clone(), None),
+            (root.clone(), Some(root.join("out"))),
+            (root.join("apps"), None),
+            (root.join("a.yaml"), None),
+        ] {
+            let exclude = exclude.as_deref();
+            let ours = summary(&|found| walk_each(&root, exclude, found));
+            let reference = summary(&|found| walk_with_walkdir(&root, exclude, found));
+            assert_eq!(ours, reference, "{} without {exclude:?}", root.display());
+            assert!(!ours.is_empty());
+        }
+    }
 
     /// The direct path of `relative` must give what splitting into components gives.
     #[test]
