@@ -444,7 +444,8 @@ mod tests {
         link(&root.join("apps/loop-b.yaml"), "apps/loop-a.yaml");
         link(&root.join("apps/loop-a.yaml"), "apps/loop-b.yaml");
         link(&root.join(".git/config.yaml"), "apps/into-hidden.yaml");
-        let summary = |walk: &dyn Fn(&mut dyn FnMut(Entry))| {
+        type Walk<'a> = &'a dyn Fn(&mut dyn FnMut(Entry));
+        let summary = |walk: Walk| {
             let mut entries = Vec::new();
             walk(&mut |entry| entries.push(format!("{entry:?}")));
             entries
