@@ -37,6 +37,11 @@ pub enum ProblemKind {
     Skipped,
 }
 
+/// Why a folder of rendered output is skipped.
+const RENDERED_OUTPUT: &str = "this folder holds rendered output of kubectl-connections (it has a `.connections/` folder), so it is not read as input";
+/// Why a Helm chart is skipped.
+const HELM_CHART: &str = "this folder is a Helm chart (it has a Chart.yaml); its templates are not YAML until `helm template` renders them, so it is not read";
+
 /// Whether a file name has an extension we read.
 pub fn is_manifest(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
@@ -224,7 +229,7 @@ impl Walker<'_> {
             out.push(Entry::Problem {
                 relative: rel,
                 kind: ProblemKind::Skipped,
-                detail: "this folder holds rendered output of kubectl-connections (it has a `.connections/` folder), so it is not read as input".into(),
+                detail: RENDERED_OUTPUT.into(),
             });
             return;
         }
@@ -232,7 +237,7 @@ impl Walker<'_> {
             out.push(Entry::Problem {
                 relative: rel,
                 kind: ProblemKind::Skipped,
-                detail: "this folder is a Helm chart (it has a Chart.yaml); its templates are not YAML until `helm template` renders them, so it is not read".into(),
+                detail: HELM_CHART.into(),
             });
             return;
         }
@@ -366,7 +371,7 @@ mod tests {
                     out.push(Entry::Problem {
                         relative: rel,
                         kind: ProblemKind::Skipped,
-                        detail: "this folder holds rendered output of kubectl-connections (it has a `.connections/` folder), so it is not read as input".into(),
+                        detail: RENDERED_OUTPUT.into(),
                     });
                     walker.skip_current_dir();
                     continue;
@@ -375,7 +380,7 @@ mod tests {
                     out.push(Entry::Problem {
                         relative: rel,
                         kind: ProblemKind::Skipped,
-                        detail: "this folder is a Helm chart (it has a Chart.yaml); its templates are not YAML until `helm template` renders them, so it is not read".into(),
+                        detail: HELM_CHART.into(),
                     });
                     walker.skip_current_dir();
                 }
