@@ -218,14 +218,9 @@ pub fn plain_is_surely_str(text: &str) -> bool {
 /// editors) alike. Decided without allocating for everything but number-like text. The
 /// YAML 1.2 core schema's special words are a subset of YAML 1.1's.
 pub fn plain_is_str_everywhere(text: &str) -> bool {
-    if is_plain_word(text) {
-        return true;
-    }
-    if yaml11_word(text).is_some() {
-        return false;
-    }
-    !starts_like_number(text)
-        || (matches!(resolve_yaml11(text), Resolved::Str(_))
+    plain_is_surely_str(text)
+        || (yaml11_word(text).is_none()
+            && matches!(resolve_yaml11(text), Resolved::Str(_))
             && matches!(resolve_yaml12(text), Resolved::Str(_)))
 }
 
