@@ -109,7 +109,7 @@ pub fn walk_each(root: &Path, exclude: Option<&Path>, found: impl FnMut(Entry)) 
         excluded: exclude.and_then(|e| e.canonicalize().ok()),
     };
     match list(root) {
-        Ok(children) => walker.children(root, "", children, &mut out),
+        Ok(children) => walker.children(root, children, &mut out),
         Err(error) => out.push(unreadable(relative(root, root), &error)),
     }
 }
@@ -155,26 +155,15 @@ fn unreadable(relative: String, error: &std::io::Error) -> Entry {
 }
 
 impl Walker<'_> {
-    /// Walks the listing of `dir` (`rel` relative to the root, empty for the root).
-    fn children<F: FnMut(Entry)>(
-        &self,
-        dir: &Path,
-        rel: &str,
-        children: Vec<Child>,
-        out: &mut Found<F>,
-    ) {
+    /// Walks the listing of `dir`.
+    fn children<F: FnMut(Entry)>(&self, dir: &Path, children: Vec<Child>, out: &mut Found<F>) {
         for child in children {
+            let path = dir.join(&child.name);
             let kind = match child.kind {
                 Ok(kind) => kind,
+                // An unnamed entry's error is reported at its folder.
                 Err(error) => {
-                    let name = child.name.to_string_lossy();
-                    let at = match (rel.is_empty(), name.is_empty()) {
-                        (_, true) if rel.is_empty() => relative(self.root, dir),
-                        (_, true) => rel.to_string(),
-                        (true, false) => name.into_owned(),
-                        (false, false) => format!("{rel}/{name}"),
-                    };
-                    out.push(unreadable(at, &error));
+                    out.push(unreadable(relative(self.root, &path), &error));
                     continue;
                 }
             };
@@ -182,14 +171,13 @@ impl Walker<'_> {
             if name.starts_with('.') {
                 continue;
             }
-            let path = dir.join(&child.name);
-            let child_rel = if rel.is_empty() { name.to_string() } else { format!("{rel}/{name}") };
+            let rel = relative(self.root, &path);
             if kind.is_dir() {
-                self.subfolder(&path, child_rel, out);
+                self.subfolder(&path, rel, out);
             } else if kind.is_symlink() {
-                symlink(self.canonical_root, &path, child_rel, out);
+                symlink(self.canonical_root, &path, rel, out);
             } else if kind.is_file() && is_manifest(&name) {
-                out.push(Entry::File { path, relative: child_rel });
+                out.push(Entry::File { path, relative: rel });
             }
         }
     }
@@ -241,7 +229,7 @@ impl Walker<'_> {
             });
             return;
         }
-        self.children(path, &rel, children, out);
+        self.children(path, children, out);
     }
 }
 
