@@ -545,7 +545,7 @@ impl Model {
         }
     }
 
-    /// The namespace and the span of the name of a usable connection.
+    /// The namespace of a usable connection and the span to report it at (its name, where it has one).
     pub fn connection_site(&self, connection: UsableConnection) -> (&str, Span) {
         match connection {
             UsableConnection::Object(i) => {
@@ -553,10 +553,7 @@ impl Model {
             }
             UsableConnection::Polyaxon(c, i) => {
                 let p = &self.polyaxon[c].connections[i];
-                (
-                    self.default_namespace.as_str(),
-                    p.name.as_ref().map_or(Span::SYNTHETIC, |n| n.span),
-                )
+                (self.default_namespace.as_str(), polyaxon::connection_span(p))
             }
         }
     }

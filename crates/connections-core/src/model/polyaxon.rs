@@ -388,12 +388,13 @@ pub fn is_mapping(node: &Node) -> bool {
     matches!(&node.value, NodeValue::Map(m) if !m.is_empty())
 }
 
-/// A span to report a Polyaxon connection at.
+/// A span to report a Polyaxon connection at: its name, else its kind, else the entry itself
+/// (every finding must point into a file, even for an entry with neither field).
 pub fn connection_span(connection: &PolyaxonConnection) -> Span {
     connection
         .name
         .as_ref()
         .map(|n| n.span)
         .or(connection.kind.as_ref().map(|k| k.span))
-        .unwrap_or(Span::SYNTHETIC)
+        .unwrap_or(connection.node.span)
 }
