@@ -432,6 +432,37 @@ impl<'t, S: Sink<'t>> Reader<'t, '_, S> {
         if !plain_start {
             return None;
         }
+        if flow { self.plain_extent_bytewise(at, flow) } else { Some(self.block_plain_extent(at)) }
+    }
+
+    /// [`Reader::plain_extent`] in block context, where only a line break, `: ` (or `:` at the
+    /// end of a line) and ` #` end the scalar: it jumps between those bytes instead of looking
+    /// at each one, since block scalars run to kilobytes (ciphertexts, certificates).
+    fn block_plain_extent(&self, at: usize) -> (usize, bool) {
+        let mut from = at;
+        loop {
+            let stop = memchr::memchr3(b'\n', b':', b'#', &self.bytes[from..])
+                .map_or(self.bytes.len(), |offset| from + offset);
+            // The first byte starts a plain scalar, so `stop > at` wherever `stop - 1` is read.
+            let key = match self.byte(stop) {
+                b':' if matches!(self.byte(stop + 1), b' ' | b'\n') => Some(true),
+                b'#' if self.byte(stop - 1) == b' ' => Some(false),
+                b':' | b'#' => None,
+                _ => Some(false), // a line break, or the end of the text
+            };
+            if let Some(key) = key {
+                // Spaces before the stop are not part of the scalar.
+                let end =
+                    at + self.bytes[at..stop].iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1);
+                return (end, key);
+            }
+            from = stop + 1;
+        }
+    }
+
+    /// [`Reader::plain_extent`] one byte at a time, as flow context needs (its ends depend on
+    /// more bytes); after the first byte's check.
+    fn plain_extent_bytewise(&self, at: usize, flow: bool) -> Option<(usize, bool)> {
         let mut i = at;
         let mut end = at;
         loop {
@@ -718,6 +749,28 @@ mod tests {
             }
         }
         assert!(taken * 10 > total, "only {taken} of {total} texts taken");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// The block context's jumping scan ends every plain scalar where the byte-by-byte one
+        /// does (texts of the bytes that matter to either, after a first byte that starts one).
+        #[test]
+        fn block_plain_scalars_end_where_the_bytewise_scan_ends_them(
+            rest in proptest::collection::vec(prop::sample::select(&b"a:# -\n.\t"[..]), 0..40)
+        ) {
+            struct Ignore;
+            impl<'t> Sink<'t> for Ignore {
+                fn event(&mut self, _: Event<'t>, _: u32, _: u32) -> Result<(), Stop> {
+                    Ok(())
+                }
+            }
+            let text = String::from_utf8([&b"x"[..], &rest].concat()).unwrap();
+            let mut sink = Ignore;
+            let reader =
+                Reader { text: &text, bytes: text.as_bytes(), sink: &mut sink, stopped: false, depth: 0 };
+            prop_assert_eq!(Some(reader.block_plain_extent(0)), reader.plain_extent_bytewise(0, false));
+        }
     }
 
     fn line() -> impl Strategy<Value = String> {

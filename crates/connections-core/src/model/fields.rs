@@ -18,14 +18,30 @@ pub struct Fields<'d> {
     pub redact: bool,
 }
 
+// Lowering builds a path for nearly every field it reads, so `join` and `index` concatenate
+// instead of going through `format!`, whose machinery cost several times the copying.
+
 /// `parent.key`, or `key` at the root.
 pub fn join(parent: &str, key: &str) -> String {
-    if parent.is_empty() { key.to_string() } else { format!("{parent}.{key}") }
+    if parent.is_empty() { key.to_string() } else { [parent, ".", key].concat() }
 }
 
 /// `parent[index]`.
 pub fn index(parent: &str, i: usize) -> String {
-    format!("{parent}[{i}]")
+    // The decimal digits of `i`, written from the end of a buffer long enough for any usize.
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = i;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    [parent, "[", std::str::from_utf8(&digits[at..]).unwrap_or_default(), "]"].concat()
 }
 
 fn describe(node: &Node, redact: bool) -> String {
@@ -312,4 +328,19 @@ fn is_ambiguous_key(key: &Node) -> bool {
 /// A span to blame for a missing field: the parent's key if known, else the parent.
 pub fn span_of(node: Option<&Node>, fallback: Span) -> Span {
     node.map(|n| n.span).unwrap_or(fallback)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{index, join};
+
+    #[test]
+    fn paths_read_as_their_format_strings_would() {
+        assert_eq!(join("", "spec"), "spec");
+        assert_eq!(join("spec", "type"), "spec.type");
+        for i in [0, 7, 9, 10, 99, 100, 12_345, usize::MAX] {
+            assert_eq!(index("containers", i), format!("containers[{i}]"));
+            assert_eq!(index("", i), format!("[{i}]"));
+        }
+    }
 }

@@ -450,7 +450,8 @@ pub(crate) fn file_stem(kind: &str, name: &str) -> String {
     // hash, so that they stay unique.
     const MAX_STEM: usize = 255 - ".yaml".len() - 9;
     if safe && kind.len() + 1 + name.len() <= MAX_STEM {
-        format!("{kind}-{name}")
+        // Every output object takes this branch: a concatenation, not `format!`.
+        [kind, "-", name].concat()
     } else if safe {
         let keep = MAX_STEM.saturating_sub(kind.len() + 1).min(name.len());
         let hash = generate::content_hash([(name, name.as_bytes())]);
@@ -495,12 +496,12 @@ fn plan(entries: Vec<Entry>) -> Plan {
     // case, for case-insensitive filesystems), the group goes into the file name; where that
     // is not enough (kinds that differ only in case), a short hash of the identity is added.
     let stem = |e: &Entry, qualify: bool| {
-        let kind = if qualify && !e.group.is_empty() {
-            format!("{}.{}", e.kind, e.group)
+        let kind: Cow<'_, str> = if qualify && !e.group.is_empty() {
+            [e.kind.as_str(), ".", &e.group].concat().into()
         } else {
-            e.kind.clone()
+            e.kind.as_str().into()
         };
-        format!("{}/{}", e.dir, file_stem(&kind, &e.name))
+        [e.dir.as_str(), "/", &file_stem(&kind, &e.name)].concat()
     };
     // Paths by position in `live`; compared lower-cased, which most paths already are.
     let mut paths: Vec<String> = live.iter().map(|&i| stem(&entries[i], false)).collect();

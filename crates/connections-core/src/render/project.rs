@@ -134,12 +134,12 @@ pub fn project(
         if let UsableConnection::Object(c) = usable
             && let Some(generated) = settings.get(&c)
         {
-            hashes.push(format!("{}={}", used.value, generated.hash));
+            hashes.push([used.value.as_str(), "=", &generated.hash].concat());
             for key in generated.data.keys() {
                 let name = env_names
                     .get(key.as_str())
                     .cloned()
-                    .unwrap_or_else(|| format!("{prefix}_{}", env_prefix(key)));
+                    .unwrap_or_else(|| [prefix.as_str(), "_", &env_prefix(key)].concat());
                 injection
                     .env
                     .push((key_env(&name, "configMapKeyRef", &generated.name, key), used.span));

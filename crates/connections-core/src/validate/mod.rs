@@ -305,7 +305,8 @@ fn resolve(
     external: &dyn ExternalObjects,
     out: &mut Vec<Diagnostic>,
 ) {
-    let who = referrer_label(model, r.from);
+    // Named only in findings: most references resolve, so the label is built on first use.
+    let who = std::cell::LazyCell::new(|| referrer_label(model, r.from));
     let from_kubedirector = matches!(r.from, Referrer::Object(i) if matches!(model.objects[i].body, Body::KubeDirectorCluster(_)));
     match r.target {
         TargetKind::Secret => {
@@ -371,8 +372,8 @@ fn resolve(
                     Check::DanglingSecretRef,
                     r.name.span,
                     format!(
-                        "{who} refers to Secret `{}`, which is not declared in namespace `{}`",
-                        r.name.value, r.namespace
+                        "{} refers to Secret `{}`, which is not declared in namespace `{}`",
+                        *who, r.name.value, r.namespace
                     ),
                 )
                 .path(&r.path)
@@ -434,8 +435,8 @@ fn resolve(
                     Check::DanglingConfigMapRef,
                     r.name.span,
                     format!(
-                        "{who} refers to ConfigMap `{}`, which is not declared in namespace `{}`",
-                        r.name.value, r.namespace
+                        "{} refers to ConfigMap `{}`, which is not declared in namespace `{}`",
+                        *who, r.name.value, r.namespace
                     ),
                 )
                 .path(&r.path)
@@ -464,8 +465,8 @@ fn resolve(
                     Check::DanglingKubedirectorClusterRef,
                     r.name.span,
                     format!(
-                        "{who} connects to cluster `{}`, but there is no KubeDirectorCluster `{}` in namespace `{}`",
-                        r.name.value, r.name.value, r.namespace
+                        "{} connects to cluster `{}`, but there is no KubeDirectorCluster `{}` in namespace `{}`",
+                        *who, r.name.value, r.name.value, r.namespace
                     ),
                 )
                 .path(&r.path)
@@ -490,7 +491,8 @@ fn generated_settings(
 
 fn missing_keys<'k>(
     r: &Reference,
-    who: &str,
+    // The referrer's label, built only if a key is missing.
+    who: &dyn std::ops::Deref<Target = String>,
     kind: &str,
     keys: impl Iterator<Item = &'k str> + Clone,
     check: Check,
@@ -516,8 +518,10 @@ fn missing_keys<'k>(
                 check,
                 need.key.span,
                 format!(
-                    "{who} needs key `{}` of {kind} `{}`, which does not have it",
-                    need.key.value, r.name.value
+                    "{} needs key `{}` of {kind} `{}`, which does not have it",
+                    who.as_str(),
+                    need.key.value,
+                    r.name.value
                 ),
             )
             .path(&need.path)
