@@ -14,7 +14,7 @@
 //! - `kubectl kustomize` of the equivalent workload, for the sizes where it finishes in
 //!   reasonable time.
 //!
-//! Usage: `cargo xtask bench [--sizes 100,1000,10000] [--runs 3] [--kustomize-sizes 100,1000]
+//! Usage: `cargo xtask bench [--sizes 100,1000,10000] [--runs 5] [--kustomize-sizes 100,1000]
 //! [--kustomize-runs 1] [--write docs/benchmarks.md]`.
 
 use std::fmt::Write as _;
@@ -257,7 +257,7 @@ struct Options {
 fn parse_options(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
         sizes: vec![100, 1000, 10_000],
-        runs: 3,
+        runs: 5,
         kustomize_sizes: vec![100, 1000],
         kustomize_runs: 1,
         write_to: None,
