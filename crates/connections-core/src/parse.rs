@@ -367,12 +367,12 @@ pub fn parse(
     let mut tree = Tree::new(file, text, lines, limits);
     for next in Parser::new_from_str(text) {
         match next {
-            Ok((Event::DocumentEnd, _)) => tree.end_document(),
             Ok((Event::StreamEnd, _)) => break,
+            // The same sink as the subset reader's.
             Ok((event, span)) => {
                 let start = tree.builder.offsets.byte(&span.start);
                 let end = tree.builder.offsets.byte(&span.end);
-                if tree.builder.event(event, start, end).is_err() {
+                if crate::yaml_subset::Sink::event(&mut tree, event, start, end).is_err() {
                     break;
                 }
             }
