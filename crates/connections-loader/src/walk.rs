@@ -41,6 +41,9 @@ pub enum ProblemKind {
 const RENDERED_OUTPUT: &str = "this folder holds rendered output of kubectl-connections (it has a `.connections/` folder), so it is not read as input";
 /// Why a Helm chart is skipped.
 const HELM_CHART: &str = "this folder is a Helm chart (it has a Chart.yaml); its templates are not YAML until `helm template` renders them, so it is not read";
+/// Folders not read, by what they hold: the entry's name, whether it is a folder, and why.
+const SKIPPED_FOLDERS: [(&str, bool, &str); 2] =
+    [(".connections", true, RENDERED_OUTPUT), ("Chart.yaml", false, HELM_CHART)];
 
 /// Whether a file name has an extension we read.
 pub fn is_manifest(name: &str) -> bool {
@@ -91,13 +94,12 @@ pub fn walk(root: &Path, exclude: Option<&Path>) -> Vec<Entry> {
     out
 }
 
-/// [`walk`], handing each entry to `found` as soon as it is known (so that files can be read
+/// [`walk`], handing each entry to `out` as soon as it is known (so that files can be read
 /// while the walk goes on).
-pub fn walk_each(root: &Path, exclude: Option<&Path>, found: impl FnMut(Entry)) {
-    let mut out = Found(found);
+pub fn walk_each(root: &Path, exclude: Option<&Path>, mut out: impl FnMut(Entry)) {
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     if root.is_file() {
-        out.push(Entry::File {
+        out(Entry::File {
             path: root.to_path_buf(),
             relative: relative(root.parent().unwrap_or(root), root),
         });
@@ -110,7 +112,7 @@ pub fn walk_each(root: &Path, exclude: Option<&Path>, found: impl FnMut(Entry)) 
     };
     match list(root) {
         Ok(children) => walker.children(root, children, &mut out),
-        Err(error) => out.push(unreadable(relative(root, root), &error)),
+        Err(error) => out(unreadable(relative(root, root), &error)),
     }
 }
 
@@ -156,14 +158,14 @@ fn unreadable(relative: String, error: &std::io::Error) -> Entry {
 
 impl Walker<'_> {
     /// Walks the listing of `dir`.
-    fn children<F: FnMut(Entry)>(&self, dir: &Path, children: Vec<Child>, out: &mut Found<F>) {
+    fn children<F: FnMut(Entry)>(&self, dir: &Path, children: Vec<Child>, out: &mut F) {
         for child in children {
             let path = dir.join(&child.name);
             let kind = match child.kind {
                 Ok(kind) => kind,
                 // An unnamed entry's error is reported at its folder.
                 Err(error) => {
-                    out.push(unreadable(relative(self.root, &path), &error));
+                    out(unreadable(relative(self.root, &path), &error));
                     continue;
                 }
             };
@@ -177,14 +179,14 @@ impl Walker<'_> {
             } else if kind.is_symlink() {
                 symlink(self.canonical_root, &path, rel, out);
             } else if kind.is_file() && is_manifest(&name) {
-                out.push(Entry::File { path, relative: rel });
+                out(Entry::File { path, relative: rel });
             }
         }
     }
 
     /// A folder below the root: skipped when it is the output folder, rendered output or a
     /// Helm chart, else walked.
-    fn subfolder<F: FnMut(Entry)>(&self, path: &Path, rel: String, out: &mut Found<F>) {
+    fn subfolder<F: FnMut(Entry)>(&self, path: &Path, rel: String, out: &mut F) {
         // Links are not followed, so a folder's real path is the root's plus its relative
         // path: no lookup per folder.
         let real = path.strip_prefix(self.root).map(|r| self.canonical_root.join(r));
@@ -193,52 +195,33 @@ impl Walker<'_> {
         }
         let children = match list(path) {
             Ok(children) => children,
-            Err(error) => return out.push(unreadable(rel, &error)),
+            Err(error) => return out(unreadable(rel, &error)),
         };
         // What `is_dir()` and `is_file()` of the path would answer: a link is followed.
         let holds = |name: &str, want_dir: bool| {
+            let wanted =
+                |kind: std::fs::FileType| if want_dir { kind.is_dir() } else { kind.is_file() };
             children.iter().any(|child| {
                 child.name == name
                     && match &child.kind {
-                        Ok(kind) if kind.is_symlink() => std::fs::metadata(path.join(name))
-                            .is_ok_and(|m| if want_dir { m.is_dir() } else { m.is_file() }),
-                        Ok(kind) => {
-                            if want_dir {
-                                kind.is_dir()
-                            } else {
-                                kind.is_file()
-                            }
+                        Ok(kind) if kind.is_symlink() => {
+                            std::fs::metadata(path.join(name)).is_ok_and(|m| wanted(m.file_type()))
                         }
+                        Ok(kind) => wanted(*kind),
                         Err(_) => false,
                     }
             })
         };
-        if holds(".connections", true) {
-            out.push(Entry::Problem {
-                relative: rel,
-                kind: ProblemKind::Skipped,
-                detail: RENDERED_OUTPUT.into(),
-            });
-            return;
-        }
-        if holds("Chart.yaml", false) {
-            out.push(Entry::Problem {
-                relative: rel,
-                kind: ProblemKind::Skipped,
-                detail: HELM_CHART.into(),
-            });
-            return;
+        for (marker, is_dir, detail) in SKIPPED_FOLDERS {
+            if holds(marker, is_dir) {
+                return out(Entry::Problem {
+                    relative: rel,
+                    kind: ProblemKind::Skipped,
+                    detail: detail.into(),
+                });
+            }
         }
         self.children(path, children, out);
-    }
-}
-
-/// The receiver of a walk's entries (named `push`, as the walk was written for a vector).
-struct Found<F>(F);
-
-impl<F: FnMut(Entry)> Found<F> {
-    fn push(&mut self, entry: Entry) {
-        (self.0)(entry)
     }
 }
 
@@ -246,7 +229,7 @@ impl<F: FnMut(Entry)> Found<F> {
 /// skipped because its target is read where it is (unless the target sits in a hidden folder
 /// the walk skips; then it is read through the link). Links to folders are never entered, so
 /// loops cannot happen.
-fn symlink<F: FnMut(Entry)>(canonical_root: &Path, path: &Path, rel: String, out: &mut Found<F>) {
+fn symlink<F: FnMut(Entry)>(canonical_root: &Path, path: &Path, rel: String, out: &mut F) {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     match path.canonicalize() {
         Err(error) => {
@@ -256,13 +239,13 @@ fn symlink<F: FnMut(Entry)>(canonical_root: &Path, path: &Path, rel: String, out
                 format!("this symlink cannot be followed: {}", io_reason(Some(&error)))
             };
             if is_manifest(&name) || error.raw_os_error() == Some(40) {
-                out.push(Entry::Problem { relative: rel, kind: ProblemKind::Unreadable, detail });
+                out(Entry::Problem { relative: rel, kind: ProblemKind::Unreadable, detail });
             }
         }
         Ok(target) if !target.starts_with(canonical_root) => {
             let written =
                 std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
-            out.push(Entry::Problem {
+            out(Entry::Problem {
                 relative: rel,
                 kind: ProblemKind::Unreadable,
                 detail: format!(
@@ -278,7 +261,7 @@ fn symlink<F: FnMut(Entry)>(canonical_root: &Path, path: &Path, rel: String, out
                 .map(|t| t.components().any(|c| c.as_os_str().to_string_lossy().starts_with('.')))
                 .unwrap_or(false);
             if is_manifest(&name) && hidden {
-                out.push(Entry::File { path: path.to_path_buf(), relative: rel });
+                out(Entry::File { path: path.to_path_buf(), relative: rel });
             }
         }
         Ok(_) => {}
@@ -306,11 +289,10 @@ mod tests {
 
     /// The walk as it was written with walkdir (before the walker of this module), kept as the
     /// reference that [`walk_each`] must match entry for entry.
-    fn walk_with_walkdir(root: &Path, exclude: Option<&Path>, found: impl FnMut(Entry)) {
-        let mut out = Found(found);
+    fn walk_with_walkdir(root: &Path, exclude: Option<&Path>, mut out: impl FnMut(Entry)) {
         let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         if root.is_file() {
-            out.push(Entry::File {
+            out(Entry::File {
                 path: root.to_path_buf(),
                 relative: relative(root.parent().unwrap_or(root), root),
             });
@@ -324,7 +306,7 @@ mod tests {
                 Ok(entry) => entry,
                 Err(error) => {
                     let rel = error.path().map(|p| relative(root, p)).unwrap_or_default();
-                    out.push(Entry::Problem {
+                    out(Entry::Problem {
                         relative: rel,
                         kind: ProblemKind::Unreadable,
                         detail: format!(
@@ -355,22 +337,18 @@ mod tests {
                     walker.skip_current_dir();
                     continue;
                 }
-                if path.join(".connections").is_dir() {
-                    out.push(Entry::Problem {
-                        relative: rel,
-                        kind: ProblemKind::Skipped,
-                        detail: RENDERED_OUTPUT.into(),
-                    });
-                    walker.skip_current_dir();
-                    continue;
-                }
-                if path.join("Chart.yaml").is_file() {
-                    out.push(Entry::Problem {
-                        relative: rel,
-                        kind: ProblemKind::Skipped,
-                        detail: HELM_CHART.into(),
-                    });
-                    walker.skip_current_dir();
+                for (marker, is_dir, detail) in SKIPPED_FOLDERS {
+                    let marker = path.join(marker);
+                    let present = if is_dir { marker.is_dir() } else { marker.is_file() };
+                    if present {
+                        out(Entry::Problem {
+                            relative: rel,
+                            kind: ProblemKind::Skipped,
+                            detail: detail.into(),
+                        });
+                        walker.skip_current_dir();
+                        break;
+                    }
                 }
                 continue;
             }
@@ -379,7 +357,7 @@ mod tests {
                 continue;
             }
             if entry.file_type().is_file() && is_manifest(&name) {
-                out.push(Entry::File { path: path.to_path_buf(), relative: rel });
+                out(Entry::File { path: path.to_path_buf(), relative: rel });
             }
         }
     }
