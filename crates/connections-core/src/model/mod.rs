@@ -545,19 +545,6 @@ impl Model {
         }
     }
 
-    /// The namespace of a usable connection and the span to report it at (its name, where it has one).
-    pub fn connection_site(&self, connection: UsableConnection) -> (&str, Span) {
-        match connection {
-            UsableConnection::Object(i) => {
-                (self.objects[i].namespace_str(), self.objects[i].name.span)
-            }
-            UsableConnection::Polyaxon(c, i) => {
-                let p = &self.polyaxon[c].connections[i];
-                (self.default_namespace.as_str(), polyaxon::connection_span(p))
-            }
-        }
-    }
-
     /// Objects with the same identity, in input order.
     pub fn objects_with_key(&self) -> impl Iterator<Item = &[usize]> {
         self.index.by_key.groups()
