@@ -519,6 +519,21 @@ mod tests {
         assert_eq!(alone_diags[0].span, diags[0].span);
     }
 
+    /// The subset reader stops where the tree builder refuses a file (too deep for the limits):
+    /// one finding, the documents before it kept, nothing read after it.
+    #[test]
+    fn reading_ends_where_the_builder_refuses() {
+        let text = "a: 1\n---\nb:\n  c:\n    d: 1\n";
+        assert!(crate::yaml_subset::events(text).is_some(), "the subset reader must take it");
+        let limits = Limits { max_depth: 2, ..Limits::default() };
+        let (docs, diags) = parse(FileId(0), text, &LineIndex::new(text), limits);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].check, Check::YamlSyntax);
+        assert_eq!(diags[0].span.start as usize, text.find("d: 1").unwrap());
+        assert_eq!(docs.len(), 1);
+        assert!(docs[0].root.get("a").is_some());
+    }
+
     #[test]
     fn merge_keys_follow_yaml11() {
         let (docs, diags) = parse_str("base: &b {x: 1, z: 2}\nuse:\n  <<: *b\n  z: 3\n");
