@@ -149,11 +149,9 @@ fn resolve_tagged(tag: &str, text: &str) -> Resolved {
     }
 }
 
-/// Whether [`resolve_yaml11`] reads `text` as a string, without building the result where
-/// [`plain_is_surely_str`] already knows: most plain scalars are words.
+/// Whether [`resolve_yaml11`] reads `text` as a string, resolving only number-like text.
 fn plain_is_str(text: &str) -> bool {
-    plain_is_surely_str(text)
-        || (yaml11_word(text).is_none() && matches!(resolve_yaml11(text), Resolved::Str(_)))
+    plain_str_unless_number(text, |text| matches!(resolve_yaml11(text), Resolved::Str(_)))
 }
 
 /// Whether YAML 1.1 and 1.2 readers alike take this plain text for a string, judged by its
@@ -210,17 +208,24 @@ fn starts_like_number(text: &str) -> bool {
 /// resolving it: not one of their special words (YAML 1.2's are a subset of YAML 1.1's) and
 /// not starting the way a number does. `false` only means resolving is needed to know.
 pub fn plain_is_surely_str(text: &str) -> bool {
-    is_plain_word(text) || (yaml11_word(text).is_none() && !starts_like_number(text))
+    plain_str_unless_number(text, |_| false)
 }
 
 /// Whether plain `text` reads as a string in YAML 1.1 (kubectl) and YAML 1.2 (kustomize,
 /// editors) alike. Decided without allocating for everything but number-like text. The
 /// YAML 1.2 core schema's special words are a subset of YAML 1.1's.
 pub fn plain_is_str_everywhere(text: &str) -> bool {
-    plain_is_surely_str(text)
-        || (yaml11_word(text).is_none()
-            && matches!(resolve_yaml11(text), Resolved::Str(_))
-            && matches!(resolve_yaml12(text), Resolved::Str(_)))
+    plain_str_unless_number(text, |text| {
+        matches!(resolve_yaml11(text), Resolved::Str(_))
+            && matches!(resolve_yaml12(text), Resolved::Str(_))
+    })
+}
+
+/// The one shape of the checks above: a plain word is a string, a special word is not, other
+/// text is unless it starts like a number, and then `number_like_is_str` decides.
+fn plain_str_unless_number(text: &str, number_like_is_str: impl FnOnce(&str) -> bool) -> bool {
+    is_plain_word(text)
+        || (yaml11_word(text).is_none() && (!starts_like_number(text) || number_like_is_str(text)))
 }
 
 /// go-yaml v2's plain scalar resolution, which is what kubectl applies to manifests.
