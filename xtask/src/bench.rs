@@ -14,6 +14,10 @@
 //! - `kubectl kustomize` of the equivalent workload, for the sizes where it finishes in
 //!   reasonable time.
 //!
+//! The two commands that only read (`validate`, `render --stdout`) alternate run by run, and so
+//! do the two that write the tree (`render --out`, the floor), so that the filesystem work of
+//! one writing run does not land in the next reading one.
+//!
 //! Usage: `cargo xtask bench [--sizes 100,1000,10000] [--runs 5] [--kustomize-sizes 100,1000]
 //! [--kustomize-runs 1] [--write docs/benchmarks.md]`.
 
@@ -380,10 +384,18 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
             ("render --out", Vec::new()),
             ("floor: tar pipe copy of the input", Vec::new()),
         ];
+        // The commands that only read alternate with each other, then the two that write
+        // tens of thousands of files alternate with each other. Measured in the wake of a
+        // 31,000-file write and delete, `validate` at N = 10,000 took 0.71 s where it takes
+        // 0.40 s on its own: the filesystem's deferred work (journal, freeing the deleted
+        // tree) outlives `sync` and ran on the same two cores.
         for run in 0..options.runs {
-            eprintln!("bench: N = {n}, run {}/{}", run + 1, options.runs);
+            eprintln!("bench: N = {n}, read-only commands, run {}/{}", run + 1, options.runs);
             rows[0].1.push(measure(&binary, &["validate", &repo_arg], root)?);
             rows[1].1.push(measure(&binary, &["render", &repo_arg, "--stdout"], root)?);
+        }
+        for run in 0..options.runs {
+            eprintln!("bench: N = {n}, writing commands, run {}/{}", run + 1, options.runs);
             let _ = std::fs::remove_dir_all(&out);
             rows[2].1.push(measure(&binary, &["render", &repo_arg, "--out", &out_arg], root)?);
             let _ = std::fs::remove_dir_all(&copy);
