@@ -47,6 +47,10 @@ pub enum Secrets<'a> {
 pub enum Need {
     /// The plan too (`render`, `diff`, the KRM function).
     Plan,
+    /// The plan's objects only, printed as one stream (`render --stdout`): the files beside
+    /// them (KubeDirector configmeta, kept Polyaxon agent configs) are not part of a stream,
+    /// so they are not built.
+    Stream,
     /// Findings only (`validate`): nothing is written out in memory.
     Findings,
 }
@@ -112,12 +116,13 @@ pub fn lower(
 pub fn render(model: &Model, settings: &Settings) -> (Plan, Vec<Diagnostic>) {
     let threads = settings.threads;
     match settings.need {
-        Need::Plan => {
+        Need::Plan | Need::Stream => {
             let options = RenderOptions {
                 seal: match settings.secrets {
                     Secrets::Sealed { sealer, scope, .. } => Some((sealer, scope)),
                     _ => None,
                 },
+                stream_only: settings.need == Need::Stream,
             };
             render::render_with_options(model, threads, options)
         }

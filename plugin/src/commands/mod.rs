@@ -139,7 +139,7 @@ pub fn check_loaded(
         loaded.restore_texts(&input.root, &analysis.diagnostics);
     }
     crate::timings::phase(match need {
-        Need::Plan => "render",
+        Need::Plan | Need::Stream => "render",
         Need::Findings => "render-findings",
     });
     Ok(Checked { loaded, analysis, plan })

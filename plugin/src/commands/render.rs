@@ -7,6 +7,7 @@ use super::{
 use crate::cli::RenderArgs;
 use crate::settings::{Input, Reporting};
 use connections_core::diagnostic::Severity;
+use connections_core::render::configmeta;
 use connections_loader::write::WriteError;
 use std::path::{Path, PathBuf};
 
@@ -134,8 +135,8 @@ pub fn run(args: &RenderArgs) -> Result<Outcome, Failure> {
     }
     let input = Input::from_args(&args.input, args.out.clone())?;
     let reporting = Reporting::from_args(&args.report, Reporting::stderr_is_terminal());
-    let checked =
-        super::check_with(&input, args.cluster_check.then_some(&args.cluster), super::Need::Plan)?;
+    let need = if args.out.is_some() { super::Need::Plan } else { super::Need::Stream };
+    let checked = super::check_with(&input, args.cluster_check.then_some(&args.cluster), need)?;
     let diagnostics = &checked.analysis.diagnostics;
     let outcome = judge(diagnostics, &checked.loaded, &reporting);
     // Render shows warnings and errors; notes (info) are counted, `validate` shows them.
@@ -202,12 +203,14 @@ pub fn run(args: &RenderArgs) -> Result<Outcome, Failure> {
         }
         None => {
             print_stdout_parts(plan.stream_parts())?;
-            if !plan.extra_files.is_empty() && reporting.format == crate::cli::OutputFormat::Human {
+            // The stream's plan has no configmeta files (they are not built for it): counted
+            // from the model.
+            let configmeta = configmeta::clusters(&checked.analysis.model).count();
+            if configmeta > 0 && reporting.format == crate::cli::OutputFormat::Human {
                 print_stderr(&format!(
-                    "{} KubeDirector configmeta file{} not part of the stream: `--out DIR` writes {}\n",
-                    plan.extra_files.len(),
-                    if plan.extra_files.len() == 1 { " is" } else { "s are" },
-                    if plan.extra_files.len() == 1 { "it" } else { "them" }
+                    "{configmeta} KubeDirector configmeta file{} not part of the stream: `--out DIR` writes {}\n",
+                    if configmeta == 1 { " is" } else { "s are" },
+                    if configmeta == 1 { "it" } else { "them" }
                 ));
             }
         }

@@ -70,6 +70,12 @@ fn b64_map(map: &BTreeMap<String, String>) -> GoValue {
     GoValue::Map(map.iter().map(|(k, v)| (k.clone(), b64(v.as_bytes()))).collect())
 }
 
+/// The objects that get a configmeta file (every KubeDirectorCluster), in model order.
+pub fn clusters(model: &Model) -> impl Iterator<Item = usize> + '_ {
+    (0..model.objects.len())
+        .filter(|&i| matches!(model.objects[i].body, Body::KubeDirectorCluster(_)))
+}
+
 /// The configmeta file for KubeDirectorCluster `index`: its bytes (no trailing newline).
 pub fn configmeta(model: &Model, index: usize) -> String {
     configmeta_with(model, index, false)

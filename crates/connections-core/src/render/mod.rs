@@ -168,6 +168,10 @@ pub struct RenderOptions<'a> {
     /// With `--secrets sealed`: every plaintext Secret of the output (committed, or generated
     /// from a Loft kubeconfig) is written as a SealedSecret instead.
     pub seal: Option<(&'a dyn sealed::Sealer, sealed::Scope)>,
+    /// Only the objects are wanted, as a stream: the plan's files beside them
+    /// ([`Plan::extra_files`], [`Plan::kept_inputs`]) stay empty. Building the configmeta
+    /// files was a tenth of `render --stdout`'s CPU time at 1,000 connections.
+    pub stream_only: bool,
 }
 
 /// Renders the model. Call only when the checks found no error; render's own findings (an
@@ -320,10 +324,8 @@ pub fn render_with_options(
             input: None,
         }
     }));
-    let clusters: Vec<usize> = indices
-        .into_iter()
-        .filter(|&i| matches!(model.objects[i].body, Body::KubeDirectorCluster(_)))
-        .collect();
+    let clusters: Vec<usize> =
+        if options.stream_only { Vec::new() } else { configmeta::clusters(model).collect() };
     // Planning paths is one thread's work: the configmeta files are built meanwhile.
     let (mut plan, files) = par::join(
         threads,
@@ -338,6 +340,9 @@ pub fn render_with_options(
         },
     );
     plan.extra_files.extend(files);
+    if options.stream_only {
+        return (plan, diagnostics);
+    }
     plan.kept_inputs = model
         .polyaxon
         .iter()
@@ -560,6 +565,39 @@ mod tests {
             fresh: false,
             input: None,
         }
+    }
+
+    /// `render --stdout` gets the same objects without the files beside them.
+    #[test]
+    fn a_stream_only_render_builds_the_same_objects_and_no_configmeta() {
+        let yaml = "\
+apiVersion: kubedirector.hpe.com/v1beta1
+kind: KubeDirectorCluster
+metadata: {name: nb, namespace: ns}
+spec:
+  connections: {configmaps: [cm]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cm, namespace: ns, labels: {kubedirector.hpe.com/cmType: git}}
+data: {a: x}
+";
+        let lines = crate::source::LineIndex::new(yaml);
+        let (docs, problems) = crate::parse::parse(
+            crate::source::FileId(0),
+            yaml,
+            &lines,
+            crate::parse::Limits::default(),
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let (model, _) = crate::model::lower(docs, &crate::model::LowerOptions::default());
+        let (full, _) = render_with_options(&model, 2, RenderOptions::default());
+        let stream_only = RenderOptions { stream_only: true, ..RenderOptions::default() };
+        let (stream, _) = render_with_options(&model, 2, stream_only);
+        assert_eq!(full.extra_files.keys().collect::<Vec<_>>(), ["configmeta/ns/nb.json"]);
+        assert_eq!(stream.objects, full.objects);
+        assert!(stream.extra_files.is_empty() && stream.kept_inputs.is_empty());
+        assert_eq!(configmeta::clusters(&model).count(), 1);
     }
 
     /// An object written as kubectl would print it stays borrowed (no copy); one with
