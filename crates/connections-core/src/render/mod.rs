@@ -567,6 +567,23 @@ mod tests {
         }
     }
 
+    /// The model of `yaml`, which must parse cleanly, with `default_namespace`.
+    fn model_of(yaml: &str, default_namespace: &str) -> Model {
+        let lines = crate::source::LineIndex::new(yaml);
+        let (docs, problems) = crate::parse::parse(
+            crate::source::FileId(0),
+            yaml,
+            &lines,
+            crate::parse::Limits::default(),
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let options = crate::model::LowerOptions {
+            default_namespace: default_namespace.into(),
+            ..Default::default()
+        };
+        crate::model::lower(docs, &options).0
+    }
+
     /// `render --stdout` gets the same objects without the files beside them.
     #[test]
     fn a_stream_only_render_builds_the_same_objects_and_no_configmeta() {
@@ -582,15 +599,7 @@ kind: ConfigMap
 metadata: {name: cm, namespace: ns, labels: {kubedirector.hpe.com/cmType: git}}
 data: {a: x}
 ";
-        let lines = crate::source::LineIndex::new(yaml);
-        let (docs, problems) = crate::parse::parse(
-            crate::source::FileId(0),
-            yaml,
-            &lines,
-            crate::parse::Limits::default(),
-        );
-        assert!(problems.is_empty(), "{problems:?}");
-        let (model, _) = crate::model::lower(docs, &crate::model::LowerOptions::default());
+        let model = model_of(yaml, "default");
         let (full, _) = render_with_options(&model, 2, RenderOptions::default());
         let stream_only = RenderOptions { stream_only: true, ..RenderOptions::default() };
         let (stream, _) = render_with_options(&model, 2, stream_only);
@@ -620,17 +629,7 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: bare}
 ";
-        let lines = crate::source::LineIndex::new(yaml);
-        let (docs, problems) = crate::parse::parse(
-            crate::source::FileId(0),
-            yaml,
-            &lines,
-            crate::parse::Limits::default(),
-        );
-        assert!(problems.is_empty(), "{problems:?}");
-        let options =
-            crate::model::LowerOptions { default_namespace: "ns".into(), ..Default::default() };
-        let (model, _) = crate::model::lower(docs, &options);
+        let model = model_of(yaml, "ns");
         let normalised = |i: usize| {
             let mut node = Cow::Borrowed(&model.objects[i].root);
             normalise(&model.objects[i], &mut node);
