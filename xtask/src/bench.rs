@@ -362,7 +362,7 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     let mut summary = Vec::new();
     let mut render_out_medians = std::collections::BTreeMap::new();
     // `render --out`'s best run, beside the floor's: the disk stalls that move its median
-    // (the floor's own median has ranged from 1 to 13 s at N = 10,000) are not its work.
+    // (the floor's own median has ranged from about 1 to 14 s at N = 10,000) are not its work.
     let mut render_out_best = std::collections::BTreeMap::new();
     let mut validate_medians = std::collections::BTreeMap::new();
     let mut render_stdout_medians = std::collections::BTreeMap::new();
@@ -388,10 +388,11 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
             ("floor: tar pipe copy of the input", Vec::new()),
         ];
         // The commands that only read alternate with each other, then the two that write
-        // tens of thousands of files alternate with each other. Measured in the wake of a
-        // 31,000-file write and delete, `validate` at N = 10,000 took 0.71 s where it takes
-        // 0.40 s on its own: the filesystem's deferred work (journal, freeing the deleted
-        // tree) outlives `sync` and ran on the same two cores.
+        // tens of thousands of files alternate with each other. In the old order, right after
+        // a 31,000-file write and delete, `validate` at N = 10,000 took 0.74 s; five runs on
+        // their own right after, same build, 0.41 to 0.57 s (median 0.42 s): the filesystem's
+        // deferred work (journal, freeing the deleted tree) outlives `sync` and ran on the
+        // same two cores.
         for run in 0..options.runs {
             eprintln!("bench: N = {n}, read-only commands, run {}/{}", run + 1, options.runs);
             rows[0].1.push(measure(&binary, &["validate", &repo_arg], root)?);
@@ -479,7 +480,7 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
                 growth(&floor_best)
             ));
             summary.push(format!(
-                "linearity of the best runs, where the disk's stalls are left out as for the floor: render --out {:.1} (the floor {:.1})",
+                "linearity of the best runs, time({b}) / time({a}), where the disk's stalls are left out as for the floor: render --out {:.1} (the floor {:.1})",
                 growth(&render_out_best),
                 growth(&floor_best)
             ));
