@@ -20,7 +20,10 @@ use std::time::{Duration, Instant};
 pub struct Bounds {
     /// CPU time (user and system), in seconds; the kernel stops the child past it.
     pub cpu_seconds: u64,
-    /// Address space, in MiB; allocations past it fail in the child.
+    /// Address space beyond the binary's own mapping, in MiB; allocations past it fail in the
+    /// child. The binary's file is mapped whole (a debug build is about 48 MiB) and counts
+    /// toward the kernel's limit, so the limit set is its size plus this: a bound that
+    /// included it shrank each time the binary grew.
     pub address_space_mib: u64,
     /// Wall-clock time; the child is killed past it and the test fails.
     pub wall: Duration,
@@ -74,10 +77,11 @@ fn sample(pid: u32) -> Option<(u64, Duration)> {
 /// Runs the binary with `args` in `dir`, as [`super::command_in`] does, within `bounds`,
 /// and measures it. Panics if the wall-clock bound is passed.
 pub fn run_bounded_in(dir: &Path, args: &[&str], bounds: Bounds) -> Measured {
+    let binary = std::fs::metadata(super::bin()).expect("the binary is built").len();
     let mut command = Command::new("prlimit");
     command
         .arg(format!("--cpu={}", bounds.cpu_seconds))
-        .arg(format!("--as={}", bounds.address_space_mib * 1024 * 1024))
+        .arg(format!("--as={}", binary + bounds.address_space_mib * 1024 * 1024))
         .arg("--")
         .arg(super::bin())
         .args(args)
