@@ -340,17 +340,16 @@ pub fn render_with_options(
         },
     );
     plan.extra_files.extend(files);
-    if options.stream_only {
-        return (plan, diagnostics);
+    if !options.stream_only {
+        plan.kept_inputs = model
+            .polyaxon
+            .iter()
+            .enumerate()
+            .map(|(c, config)| {
+                (format!("{POLYAXON_DIR}/agent-config-{c}.yaml"), emit::to_yaml(&config.root))
+            })
+            .collect();
     }
-    plan.kept_inputs = model
-        .polyaxon
-        .iter()
-        .enumerate()
-        .map(|(c, config)| {
-            (format!("{POLYAXON_DIR}/agent-config-{c}.yaml"), emit::to_yaml(&config.root))
-        })
-        .collect();
     (plan, diagnostics)
 }
 
@@ -598,12 +597,16 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: cm, namespace: ns, labels: {kubedirector.hpe.com/cmType: git}}
 data: {a: x}
+---
+artifactsStore: {name: store, kind: host_path, schema: {hostPath: /data, mountPath: /data}}
+connections: []
 ";
         let model = model_of(yaml, "default");
         let (full, _) = render_with_options(&model, 2, RenderOptions::default());
         let stream_only = RenderOptions { stream_only: true, ..RenderOptions::default() };
         let (stream, _) = render_with_options(&model, 2, stream_only);
         assert_eq!(full.extra_files.keys().collect::<Vec<_>>(), ["configmeta/ns/nb.json"]);
+        assert_eq!(full.kept_inputs.keys().collect::<Vec<_>>(), ["_polyaxon/agent-config-0.yaml"]);
         assert_eq!(stream.objects, full.objects);
         assert!(stream.extra_files.is_empty() && stream.kept_inputs.is_empty());
         assert_eq!(configmeta::clusters(&model).count(), 1);
