@@ -137,6 +137,7 @@ mod tests {
         groups.sort();
         assert_eq!(groups, vec![&[0, 20, 50][..], &[10, 40], &[30]]);
         assert!(KeyTable::default().get(["ns", "a"], identity).is_empty());
+        assert!(KeyTable::build::<2>(&[]).get(["ns", "a"], identity).is_empty());
     }
 
     /// Thousands of identities spread over every prefix of the table: each is found with all
