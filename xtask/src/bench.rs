@@ -351,6 +351,18 @@ pub(crate) fn release_binary(root: &Path) -> Result<PathBuf, String> {
     Ok(root.join("target/release/kubectl-connections"))
 }
 
+/// What one size's runs come to, for the ratios between sizes.
+struct Figures {
+    validate: Duration,
+    render_stdout: Duration,
+    render_out: Duration,
+    /// `render --out`'s best run, beside the floor's: the disk stalls that move its median
+    /// (the floor's own median has ranged from about 1 to 14 s at N = 10,000) are not its work.
+    render_out_best: Duration,
+    /// The floor is its best run (the disk's hiccups are not the floor).
+    floor_best: Duration,
+}
+
 /// Runs the benchmark.
 pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     let options = parse_options(args)?;
@@ -360,14 +372,7 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         "| N | files | MB | command | median wall | peak RSS | files/s | MB/s |\n|---:|---:|---:|---|---:|---:|---:|---:|\n",
     );
     let mut summary = Vec::new();
-    let mut render_out_medians = std::collections::BTreeMap::new();
-    // `render --out`'s best run, beside the floor's: the disk stalls that move its median
-    // (the floor's own median has ranged from about 1 to 14 s at N = 10,000) are not its work.
-    let mut render_out_best = std::collections::BTreeMap::new();
-    let mut validate_medians = std::collections::BTreeMap::new();
-    let mut render_stdout_medians = std::collections::BTreeMap::new();
-    // The floor is its best run (the disk's hiccups are not the floor).
-    let mut floor_best = std::collections::BTreeMap::new();
+    let mut figures: std::collections::BTreeMap<usize, Figures> = Default::default();
     for &n in &options.sizes {
         let repo = work.join(format!("repo-{n}"));
         if !repo.join("apps").is_dir() {
@@ -408,9 +413,13 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
                 format!("tar -C '{}' -cf - . | tar -C '{}' -xf -", repo.display(), copy.display());
             rows[3].1.push(measure(Path::new("sh"), &["-c", &pipe], root)?);
         }
-        let floor = best(&rows[3].1);
-        floor_best.insert(n, floor.wall);
-        let out_best = best(&rows[2].1);
+        let size = Figures {
+            validate: median(rows[0].1.clone()).wall,
+            render_stdout: median(rows[1].1.clone()).wall,
+            render_out: median(rows[2].1.clone()).wall,
+            render_out_best: best(&rows[2].1).wall,
+            floor_best: best(&rows[3].1).wall,
+        };
         for (name, samples) in &rows {
             let m = median(samples.clone());
             let per_s = m.wall.as_secs_f64().max(1e-9);
@@ -423,16 +432,13 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
                 mb / per_s
             );
         }
-        render_out_medians.insert(n, median(rows[2].1.clone()).wall);
-        render_out_best.insert(n, out_best.wall);
-        render_stdout_medians.insert(n, median(rows[1].1.clone()).wall);
-        validate_medians.insert(n, median(rows[0].1.clone()).wall);
         summary.push(format!(
             "N = {n}: render --out best {} against a floor (tar pipe) of {}: {:.2} times the floor",
-            secs(out_best.wall),
-            secs(floor.wall),
-            out_best.wall.as_secs_f64() / floor.wall.as_secs_f64()
+            secs(size.render_out_best),
+            secs(size.floor_best),
+            size.render_out_best.as_secs_f64() / size.floor_best.as_secs_f64()
         ));
+        figures.insert(n, size);
         if options.kustomize_sizes.contains(&n) {
             let kdir = work.join(format!("kustomize-{n}"));
             if !kdir.join("kustomization.yaml").is_file() {
@@ -449,7 +455,7 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
                 samples.push(measure(Path::new("kubectl"), &["kustomize", &kdir_arg], root)?);
             }
             let k = median(samples);
-            let (stream, out) = (render_stdout_medians[&n], render_out_medians[&n]);
+            let (stream, out) = (figures[&n].render_stdout, figures[&n].render_out);
             let _ = writeln!(
                 table,
                 "| {n} | | | kubectl kustomize (equivalent workload) | {} | {} MB | | |",
@@ -468,21 +474,20 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         }
     }
     for (a, b) in [(1000, 10_000), (100, 1000)] {
-        if render_out_medians.contains_key(&a) && render_out_medians.contains_key(&b) {
-            let growth = |medians: &std::collections::BTreeMap<usize, Duration>| {
-                medians[&b].as_secs_f64() / medians[&a].as_secs_f64()
-            };
+        if let (Some(small), Some(large)) = (figures.get(&a), figures.get(&b)) {
+            let growth =
+                |of: fn(&Figures) -> Duration| of(large).as_secs_f64() / of(small).as_secs_f64();
             summary.push(format!(
                 "linearity, time({b}) / time({a}) of the medians: render --out {:.1}, render --stdout {:.1}, validate {:.1}; the floor (tar pipe, best runs) itself {:.1}",
-                growth(&render_out_medians),
-                growth(&render_stdout_medians),
-                growth(&validate_medians),
-                growth(&floor_best)
+                growth(|f| f.render_out),
+                growth(|f| f.render_stdout),
+                growth(|f| f.validate),
+                growth(|f| f.floor_best)
             ));
             summary.push(format!(
                 "linearity of the best runs, time({b}) / time({a}), where the disk's stalls are left out as for the floor: render --out {:.1} (the floor {:.1})",
-                growth(&render_out_best),
-                growth(&floor_best)
+                growth(|f| f.render_out_best),
+                growth(|f| f.floor_best)
             ));
         }
     }
