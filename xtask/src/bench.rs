@@ -16,7 +16,9 @@
 //!
 //! The two commands that only read (`validate`, `render --stdout`) alternate run by run, and so
 //! do the two that write the tree (`render --out`, the floor), so that the filesystem work of
-//! one writing run does not land in the next reading one.
+//! one writing run does not land in the next reading one. Every writing run writes into a
+//! folder of its own, and no output is removed until every measurement is done (see
+//! [`TRASH`]).
 //!
 //! Usage: `cargo xtask bench [--sizes 100,1000,10000] [--runs 5] [--kustomize-sizes 100,1000]
 //! [--kustomize-runs 1] [--write docs/benchmarks.md]`.
@@ -352,14 +354,42 @@ pub(crate) fn release_binary(root: &Path) -> Result<PathBuf, String> {
 }
 
 /// What one size's runs come to, for the ratios between sizes.
+/// Where earlier runs' outputs are moved at the start (a rename frees no inode), to be
+/// removed with this run's at the end.
+///
+/// No output is removed while the bench measures. ext4 without a journal (the root
+/// filesystem of the machine in docs/benchmarks.md) does not reuse an inode freed in the last
+/// 60 seconds, or 300 while its inode table block is unwritten, and it reads the inode of
+/// every such free one it passes while looking for one to allocate. Removing the last run's
+/// output right before the next run made that run several times slower: `render --out` at
+/// N = 10,000 took 5 to 29 s right after the removal of the previous output, against 1.6 to
+/// 2.1 s into fresh folders with nothing removed (same build, same hour); `perf` put most of
+/// the time in the kernel's `recently_deleted` and `find_inode_bit`. What earlier rounds took
+/// for disk stalls was this.
+const TRASH: &str = "trash";
+
+/// Moves the output folders of earlier runs (`out-*`, `copy-*`) under `work` into [`TRASH`].
+fn move_outputs_aside(work: &Path) -> Result<(), String> {
+    let Ok(entries) = std::fs::read_dir(work) else { return Ok(()) };
+    let trash = work.join(TRASH).join(format!("{}", std::process::id()));
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("out-") || name.starts_with("copy-") {
+            std::fs::create_dir_all(&trash).map_err(|e| format!("{}: {e}", trash.display()))?;
+            std::fs::rename(entry.path(), trash.join(&name))
+                .map_err(|e| format!("{}: {e}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
 struct Figures {
     validate: Duration,
     render_stdout: Duration,
     render_out: Duration,
-    /// `render --out`'s best run, beside the floor's: the disk stalls that move its median
-    /// (the floor's own median has ranged from about 1 to 14 s at N = 10,000) are not its work.
+    /// `render --out`'s best run, beside the floor's (the floor is compared by best runs).
     render_out_best: Duration,
-    /// The floor is its best run (the disk's hiccups are not the floor).
+    /// The floor is its best run (the filesystem's hiccups are not the floor).
     floor_best: Duration,
 }
 
@@ -373,19 +403,22 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     );
     let mut summary = Vec::new();
     let mut figures: std::collections::BTreeMap<usize, Figures> = Default::default();
+    move_outputs_aside(&work)?;
     for &n in &options.sizes {
         let repo = work.join(format!("repo-{n}"));
         if !repo.join("apps").is_dir() {
             eprintln!("bench: generating {n} connections");
-            let _ = std::fs::remove_dir_all(&repo);
+            // A half-generated tree is moved aside, not removed (see [`TRASH`]).
+            if repo.exists() {
+                let aside = work.join(TRASH).join(format!("repo-{n}-{}", std::process::id()));
+                std::fs::create_dir_all(work.join(TRASH)).map_err(|e| e.to_string())?;
+                std::fs::rename(&repo, &aside).map_err(|e| e.to_string())?;
+            }
             gen_repo(n, &repo)?;
         }
         let (files, bytes) = tree_size(&repo);
         let mb = bytes as f64 / 1e6;
-        let out = work.join(format!("out-{n}"));
-        let copy = work.join(format!("copy-{n}"));
         let repo_arg = repo.to_string_lossy().to_string();
-        let out_arg = out.to_string_lossy().to_string();
         let mut rows: Vec<(&str, Vec<Sample>)> = vec![
             ("validate", Vec::new()),
             ("render --stdout", Vec::new()),
@@ -405,9 +438,11 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         }
         for run in 0..options.runs {
             eprintln!("bench: N = {n}, writing commands, run {}/{}", run + 1, options.runs);
-            let _ = std::fs::remove_dir_all(&out);
+            // A folder of its own per run, removed after the last measurement.
+            let out = work.join(format!("out-{n}-{run}"));
+            let copy = work.join(format!("copy-{n}-{run}"));
+            let out_arg = out.to_string_lossy().to_string();
             rows[2].1.push(measure(&binary, &["render", &repo_arg, "--out", &out_arg], root)?);
-            let _ = std::fs::remove_dir_all(&copy);
             std::fs::create_dir_all(&copy).map_err(|e| e.to_string())?;
             let pipe =
                 format!("tar -C '{}' -cf - . | tar -C '{}' -xf -", repo.display(), copy.display());
@@ -485,11 +520,19 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
                 growth(|f| f.floor_best)
             ));
             summary.push(format!(
-                "linearity of the best runs, time({b}) / time({a}), where the disk's stalls are left out as for the floor: render --out {:.1} (the floor {:.1})",
+                "linearity of the best runs, time({b}) / time({a}), as the floor is compared: render --out {:.1} (the floor {:.1})",
                 growth(|f| f.render_out_best),
                 growth(|f| f.floor_best)
             ));
         }
+    }
+    // Removed once every measurement is done (see [`TRASH`]): on such a filesystem, a write
+    // in the next few minutes pays for it.
+    eprintln!("bench: removing the outputs");
+    move_outputs_aside(&work)?;
+    match std::fs::remove_dir_all(work.join(TRASH)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.to_string()),
+        _ => {}
     }
     let report = format!(
         "Machine: {}\n\nCommand: `cargo xtask bench {}` (medians of {} run{}; kubectl kustomize: {} run{})\n\n{table}\n{}\n",
