@@ -613,14 +613,14 @@ fn timings_report_each_phase_with_memory_only_when_asked() {
         .unwrap();
     let stderr = text(&out.stderr);
     let line = stderr.lines().find(|l| l.starts_with("timings:")).expect("a timings line");
-    // `timings: load 0.012s cpu 0.020s (9/9 MB) analyse ... total 0.034s cpu 0.051s`
+    // `timings: load 0.012s cpu 0.020s (9/9 MB) lower ... total 0.034s cpu 0.051s`
     let words: Vec<&str> = line.split_whitespace().collect();
     let phases: Vec<&str> = words
         .windows(4)
         .filter(|w| w[1].ends_with('s') && w[2] == "cpu" && w[3].ends_with('s'))
         .map(|w| w[0])
         .collect();
-    for phase in ["load", "analyse", "render-findings", "report", "total"] {
+    for phase in ["load", "lower", "check+render-findings", "report", "total"] {
         assert!(phases.contains(&phase), "{phase} missing: {line}");
     }
     assert!(line.contains(" MB)"), "{line}");

@@ -106,41 +106,38 @@ pub fn check_loaded(
         threads: connections_loader::threads(),
     };
     let (model, mut diagnostics) = pipeline::lower(documents, &settings, &mut loaded.sources);
-    let mut analysis = match cluster {
-        None => {
-            diagnostics.extend(connections_core::validate::check_with(
-                &model,
-                &Offline,
-                settings.threads,
-            ));
-            Analysis { model, diagnostics }
-        }
-        Some(args) => {
-            let namespaces: std::collections::BTreeSet<String> =
-                model.references.iter().map(|r| r.namespace.clone()).collect();
-            let live = live::block_on(async {
-                let cluster = crate::live::cluster::connect(args, None).await?;
-                crate::live::cluster::live_objects(&cluster, &namespaces).await
-            })??;
-            diagnostics.extend(connections_core::validate::check_with(
-                &model,
-                &live,
-                settings.threads,
-            ));
-            Analysis { model, diagnostics }
+    crate::timings::phase("lower");
+    // The checks and the render only read the model, so they run at the same time: each
+    // spreads over the cores, and each fills the cores the other leaves idle at its barriers
+    // and serial steps (the render's path planning, the checks' duplicate search).
+    let threads = settings.threads;
+    let check = || -> Result<Vec<Diagnostic>, Failure> {
+        match cluster {
+            None => Ok(connections_core::validate::check_with(&model, &Offline, threads)),
+            Some(args) => {
+                let namespaces: std::collections::BTreeSet<String> =
+                    model.references.iter().map(|r| r.namespace.clone()).collect();
+                let live = live::block_on(async {
+                    let cluster = crate::live::cluster::connect(args, None).await?;
+                    crate::live::cluster::live_objects(&cluster, &namespaces).await
+                })??;
+                Ok(connections_core::validate::check_with(&model, &live, threads))
+            }
         }
     };
-    analysis.diagnostics.append(&mut loaded.diagnostics);
-    crate::timings::phase("analyse");
-    let (plan, render_findings) = pipeline::render(&analysis.model, &settings);
-    analysis.diagnostics.extend(render_findings);
+    let (checked, (plan, render_findings)) =
+        connections_core::par::overlap(threads, check, || pipeline::render(&model, &settings));
+    diagnostics.extend(checked?);
+    diagnostics.append(&mut loaded.diagnostics);
+    diagnostics.extend(render_findings);
+    let mut analysis = Analysis { model, diagnostics };
     diagnostic::sort(&mut analysis.diagnostics);
     if input.load.release_texts {
         loaded.restore_texts(&input.root, &analysis.diagnostics);
     }
     crate::timings::phase(match need {
-        Need::Plan | Need::Stream => "render",
-        Need::Findings => "render-findings",
+        Need::Plan | Need::Stream => "check+render",
+        Need::Findings => "check+render-findings",
     });
     Ok(Checked { loaded, analysis, plan })
 }

@@ -48,7 +48,7 @@ pub fn lower_with(
     options: &LowerOptions,
     threads: usize,
 ) -> (Model, Vec<Diagnostic>) {
-    let cluster_scoped = cluster_scoped_custom_kinds(&documents);
+    let cluster_scoped = cluster_scoped_custom_kinds(&documents, threads);
     let parts = crate::par::map_runs(documents, threads, |run| {
         let mut diagnostics = Vec::new();
         let mut model =
@@ -79,10 +79,13 @@ pub fn lower_with(
     (model, diagnostics)
 }
 
-/// `(group, kind)` of custom resources whose CRD in the repository says `scope: Cluster`.
-fn cluster_scoped_custom_kinds(documents: &[Document]) -> HashSet<(String, String)> {
-    let mut out = HashSet::new();
-    for doc in documents {
+/// `(group, kind)` of custom resources whose CRD in the repository says `scope: Cluster`,
+/// looked for on up to `threads` threads (every lowering waits for this pass).
+fn cluster_scoped_custom_kinds(
+    documents: &[Document],
+    threads: usize,
+) -> HashSet<(String, String)> {
+    crate::par::map(documents, threads, |doc| {
         let root = &doc.root;
         if root.get("kind").and_then(Node::as_str) == Some("CustomResourceDefinition")
             && root.path(&["spec", "scope"]).and_then(Node::as_str) == Some("Cluster")
@@ -91,10 +94,14 @@ fn cluster_scoped_custom_kinds(documents: &[Document]) -> HashSet<(String, Strin
                 root.path(&["spec", "names", "kind"]).and_then(Node::as_str),
             )
         {
-            out.insert((group.to_string(), kind.to_string()));
+            Some((group.to_string(), kind.to_string()))
+        } else {
+            None
         }
-    }
-    out
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 struct Lowerer<'a, 'd> {

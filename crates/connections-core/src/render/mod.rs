@@ -329,7 +329,7 @@ pub fn render_with_options(
     // Planning paths is one thread's work: the configmeta files are built meanwhile.
     let (mut plan, files) = par::join(
         threads,
-        || plan(entries),
+        || plan(entries, threads),
         |threads| {
             par::map(&clusters, threads, |&i| {
                 (
@@ -473,7 +473,7 @@ pub(crate) fn file_stem(kind: &str, name: &str) -> String {
     }
 }
 
-fn plan(entries: Vec<Entry>) -> Plan {
+fn plan(entries: Vec<Entry>, threads: usize) -> Plan {
     // One entry per identity. The same identity twice is either generated output fed back in
     // as input (the fresh one replaces it) or a duplicate, which the checks report as an error.
     fn identity(e: &Entry) -> (&str, &str, &str, &str) {
@@ -507,8 +507,10 @@ fn plan(entries: Vec<Entry>) -> Plan {
         };
         [e.dir.as_str(), "/", &file_stem(&kind, &e.name)].concat()
     };
-    // Paths by position in `live`; compared lower-cased, which most paths already are.
-    let mut paths: Vec<String> = live.iter().map(|&i| stem(&entries[i], false)).collect();
+    // Paths by position in `live`; compared lower-cased, which most paths already are. Built
+    // on every thread: with the checks for shared paths, they were most of this step, and it
+    // runs alone (about 3 ms of `render --stdout` at 1,000 connections).
+    let mut paths: Vec<String> = par::map(&live, threads, |&i| stem(&entries[i], false));
     for round in 0..2 {
         let mut by_path: HashMap<Cow<'_, str>, Vec<usize>, FixedState> =
             HashMap::with_capacity_and_hasher(paths.len(), FixedState::default());
@@ -521,6 +523,10 @@ fn plan(entries: Vec<Entry>) -> Plan {
             by_path.entry(folded).or_default().push(at);
         }
         let shared: Vec<usize> = by_path.into_values().filter(|v| v.len() > 1).flatten().collect();
+        if shared.is_empty() {
+            // Nearly every render: no second round to look for paths still shared.
+            break;
+        }
         for at in shared {
             let e = &entries[live[at]];
             paths[at] = if round == 0 {
@@ -545,7 +551,8 @@ fn plan(entries: Vec<Entry>) -> Plan {
             input: entries[i].input,
         })
         .collect();
-    objects.sort_by(|a, b| a.path.cmp(&b.path));
+    // Paths are unique by now (even without case), so an unstable sort gives the same order.
+    objects.sort_unstable_by(|a, b| a.path.cmp(&b.path));
     Plan { objects, extra_files: BTreeMap::new(), kept_inputs: BTreeMap::new() }
 }
 
@@ -655,14 +662,19 @@ metadata: {name: bare}
     /// form.
     #[test]
     fn paths_that_would_clash_without_case_are_told_apart() {
-        let plan = plan(vec![
-            entry("a.example.com", "Widget", "x"),
-            entry("b.example.com", "Widget", "x"),
-            entry("c.io", "Gadget", "y"),
-            entry("c.io", "GADGET", "y"),
-            entry("", "ConfigMap", "z"),
-        ]);
+        let entries = || {
+            vec![
+                entry("a.example.com", "Widget", "x"),
+                entry("b.example.com", "Widget", "x"),
+                entry("c.io", "Gadget", "y"),
+                entry("c.io", "GADGET", "y"),
+                entry("", "ConfigMap", "z"),
+            ]
+        };
+        let plan = plan(entries(), 2);
         let paths: Vec<&str> = plan.objects.iter().map(|o| o.path.as_str()).collect();
+        let one_thread = super::plan(entries(), 1);
+        assert_eq!(one_thread.objects.iter().map(|o| o.path.as_str()).collect::<Vec<_>>(), paths);
         assert!(paths.contains(&"ns/widget.a.example.com-x.yaml"), "{paths:?}");
         assert!(paths.contains(&"ns/widget.b.example.com-x.yaml"), "{paths:?}");
         assert!(paths.contains(&"ns/configmap-z.yaml"), "{paths:?}");
