@@ -1,7 +1,7 @@
 //! Phase timings on stderr, for finding where a slow run spends its time.
 //!
 //! Set `KUBECTL_CONNECTIONS_TIMINGS=1` and every command prints, after it finishes, how long
-//! each phase took (`load`, `lower`, `check+render`, `report`, ...), the CPU time all threads spent
+//! each phase took (`load`, `lower`, `check`, `render`, `report`, ...), the CPU time all threads spent
 //! in it (CPU time well above wall time means the phase ran on several cores), and, on Linux,
 //! the resident memory at its end and the peak so far. Off by default: the check is one environment lookup
 //! at start-up.

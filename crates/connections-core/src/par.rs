@@ -129,30 +129,6 @@ pub fn join<A: Send, B: Send>(
     })
 }
 
-/// Runs `a` on a thread of its own and `b` on the caller's, at the same time when there are
-/// `threads` of at least 2, else one after the other. Unlike [`join`], each keeps every
-/// thread for its own work: for two steps that both spread over the cores but leave them
-/// idle at their barriers and serial parts, which the other step then fills.
-pub fn overlap<A: Send, B>(
-    threads: usize,
-    a: impl FnOnce() -> A + Send,
-    b: impl FnOnce() -> B,
-) -> (A, B) {
-    if threads <= 1 {
-        let a = a();
-        return (a, b());
-    }
-    std::thread::scope(|scope| {
-        let helper = scope.spawn(a);
-        let b = b();
-        match helper.join() {
-            Ok(a) => (a, b),
-            // A panic in the helper is a bug; surface it on the caller's thread unchanged.
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::map;
@@ -163,16 +139,6 @@ mod tests {
             let (a, b) = super::join(threads, || "a", |left| left);
             assert_eq!(a, "a");
             assert_eq!(b, threads.saturating_sub(1).max(1), "threads = {threads}");
-        }
-    }
-
-    #[test]
-    fn overlap_gives_both_results_on_one_thread_or_two() {
-        for threads in [0, 1, 2] {
-            let on = |()| std::thread::current().id();
-            let (a, b) = super::overlap(threads, || on(()), || on(()));
-            assert_eq!(a == b, threads <= 1, "threads = {threads}");
-            assert_eq!(b, std::thread::current().id(), "`b` runs on the caller's thread");
         }
     }
 
