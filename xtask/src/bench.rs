@@ -20,8 +20,8 @@
 //! folder of its own, and no output is removed until every measurement is done (see
 //! [`TRASH`]).
 //!
-//! Usage: `cargo xtask bench [--sizes 100,1000,10000] [--runs 5] [--kustomize-sizes 100,1000]
-//! [--kustomize-runs 1] [--write docs/benchmarks.md]`.
+//! Usage: `cargo xtask bench [--sizes 100,1000,10000] [--runs 5] [--read-runs 15]
+//! [--kustomize-sizes 100,1000] [--kustomize-runs 3] [--write docs/benchmarks.md]`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -173,9 +173,16 @@ pub(crate) struct Sample {
 /// this command's alone.
 pub(crate) fn measure(program: &Path, args: &[&str], dir: &Path) -> Result<Sample, String> {
     // Every measured process starts with no writes pending: the previous command's (a render
-    // into a folder, the tar copy, removing their last output) would otherwise be flushed by
-    // the kernel while this one runs, on the same two cores, and land in its time.
+    // into a folder, the tar copy) would otherwise be flushed by the kernel while this one
+    // runs, on the same two cores, and land in its time.
     let _ = Command::new("sync").status();
+    measure_now(program, args, dir)
+}
+
+/// [`measure`] without the `sync` before it, for a command that follows one that wrote
+/// nothing: right after a `sync`, `render --stdout` at N = 1,000 took 58 ms (median of 12)
+/// against 54.5 ms without it, the flush's own aftermath landing in its time.
+fn measure_now(program: &Path, args: &[&str], dir: &Path) -> Result<Sample, String> {
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
     let out = Command::new(me)
         .arg("__measure")
@@ -254,7 +261,11 @@ fn tree_size(dir: &Path) -> (u64, u64) {
 
 struct Options {
     sizes: Vec<usize>,
+    /// Runs of the commands that write a tree (`render --out`, the floor).
     runs: usize,
+    /// Runs of the commands that only read (`validate`, `render --stdout`): cheap, and at
+    /// N = 1,000 a few tens of milliseconds, where the machine's noise moves a median of five.
+    read_runs: usize,
     kustomize_sizes: Vec<usize>,
     kustomize_runs: usize,
     write_to: Option<PathBuf>,
@@ -264,8 +275,9 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
         sizes: vec![100, 1000, 10_000],
         runs: 5,
+        read_runs: 15,
         kustomize_sizes: vec![100, 1000],
-        kustomize_runs: 1,
+        kustomize_runs: 3,
         write_to: None,
     };
     let list = |v: &str| -> Result<Vec<usize>, String> {
@@ -280,6 +292,9 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         match flag.as_str() {
             "--sizes" => options.sizes = list(value)?,
             "--runs" => options.runs = value.parse().map_err(|_| "--runs: a number")?,
+            "--read-runs" => {
+                options.read_runs = value.parse().map_err(|_| "--read-runs: a number")?
+            }
             "--kustomize-sizes" => options.kustomize_sizes = list(value)?,
             "--kustomize-runs" => {
                 options.kustomize_runs = value.parse().map_err(|_| "--kustomize-runs: a number")?
@@ -288,7 +303,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             other => return Err(format!("unknown option {other}")),
         }
     }
-    if options.runs == 0 || options.kustomize_runs == 0 {
+    if options.runs == 0 || options.read_runs == 0 || options.kustomize_runs == 0 {
         return Err("runs must be at least 1".into());
     }
     Ok(options)
@@ -353,7 +368,6 @@ pub(crate) fn release_binary(root: &Path) -> Result<PathBuf, String> {
     Ok(root.join("target/release/kubectl-connections"))
 }
 
-/// What one size's runs come to, for the ratios between sizes.
 /// Where earlier runs' outputs are moved at the start (a rename frees no inode), to be
 /// removed with this run's at the end.
 ///
@@ -367,6 +381,38 @@ pub(crate) fn release_binary(root: &Path) -> Result<PathBuf, String> {
 /// the time in the kernel's `recently_deleted` and `find_inode_bit`. What earlier rounds took
 /// for disk stalls was this.
 const TRASH: &str = "trash";
+
+/// When the last run removed its outputs (seconds since the epoch), in a file of this name
+/// under the bench's folder.
+const REMOVED_AT: &str = "removed-at";
+
+/// How long after a removal a run waits before it measures (the 300 s of an unwritten inode
+/// table block, see [`TRASH`], and a margin).
+const FREED_INODES_HELD: Duration = Duration::from_secs(310);
+
+/// Seconds since the epoch.
+fn now_seconds() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Waits until [`FREED_INODES_HELD`] has passed since the last run removed its outputs: a
+/// bench started right after another measured its writing runs at four to seven times their
+/// time (`render --out` at N = 1,000: 0.72 s against 0.15 s).
+fn wait_for_freed_inodes(work: &Path) {
+    let removed_at = std::fs::read_to_string(work.join(REMOVED_AT))
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok());
+    let Some(removed_at) = removed_at else { return };
+    let since = Duration::from_secs(now_seconds().saturating_sub(removed_at));
+    if let Some(wait) = FREED_INODES_HELD.checked_sub(since) {
+        eprintln!(
+            "bench: waiting {} s: the last run removed its outputs {} s ago, and the filesystem may not reuse their inodes yet (docs/benchmarks.md)",
+            wait.as_secs(),
+            since.as_secs()
+        );
+        std::thread::sleep(wait);
+    }
+}
 
 /// Moves the output folders of earlier runs (`out-*`, `copy-*`) under `work` into [`TRASH`].
 fn move_outputs_aside(work: &Path) -> Result<(), String> {
@@ -383,6 +429,7 @@ fn move_outputs_aside(work: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// What one size's runs come to, for the ratios between sizes.
 struct Figures {
     validate: Duration,
     render_stdout: Duration,
@@ -404,6 +451,7 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     let mut summary = Vec::new();
     let mut figures: std::collections::BTreeMap<usize, Figures> = Default::default();
     move_outputs_aside(&work)?;
+    wait_for_freed_inodes(&work);
     for &n in &options.sizes {
         let repo = work.join(format!("repo-{n}"));
         if !repo.join("apps").is_dir() {
@@ -431,10 +479,13 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         // their own right after, same build, 0.41 to 0.57 s (median 0.42 s): the filesystem's
         // deferred work (journal, freeing the deleted tree) outlives `sync` and ran on the
         // same two cores.
-        for run in 0..options.runs {
-            eprintln!("bench: N = {n}, read-only commands, run {}/{}", run + 1, options.runs);
-            rows[0].1.push(measure(&binary, &["validate", &repo_arg], root)?);
-            rows[1].1.push(measure(&binary, &["render", &repo_arg, "--stdout"], root)?);
+        // What earlier sizes wrote is flushed once, and then left to settle.
+        let _ = Command::new("sync").status();
+        std::thread::sleep(Duration::from_secs(1));
+        for run in 0..options.read_runs {
+            eprintln!("bench: N = {n}, read-only commands, run {}/{}", run + 1, options.read_runs);
+            rows[0].1.push(measure_now(&binary, &["validate", &repo_arg], root)?);
+            rows[1].1.push(measure_now(&binary, &["render", &repo_arg, "--stdout"], root)?);
         }
         for run in 0..options.runs {
             eprintln!("bench: N = {n}, writing commands, run {}/{}", run + 1, options.runs);
@@ -534,12 +585,15 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.to_string()),
         _ => {}
     }
+    std::fs::write(work.join(REMOVED_AT), now_seconds().to_string())
+        .map_err(|e| format!("{}: {e}", work.join(REMOVED_AT).display()))?;
     let report = format!(
-        "Machine: {}\n\nCommand: `cargo xtask bench {}` (medians of {} run{}; kubectl kustomize: {} run{})\n\n{table}\n{}\n",
+        "Machine: {}\n\nCommand: `cargo xtask bench {}` (medians of {} run{}, {} for the commands that only read; kubectl kustomize: {} run{})\n\n{table}\n{}\n",
         machine(),
         args.join(" "),
         options.runs,
         if options.runs == 1 { "" } else { "s" },
+        options.read_runs,
         options.kustomize_runs,
         if options.kustomize_runs == 1 { "" } else { "s" },
         summary.iter().map(|s| format!("- {s}\n")).collect::<String>()
