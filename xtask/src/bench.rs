@@ -396,8 +396,8 @@ fn now_seconds() -> u64 {
 }
 
 /// Waits until [`FREED_INODES_HELD`] has passed since the last run removed its outputs: a
-/// bench started right after another measured its writing runs at four to seven times their
-/// time (`render --out` at N = 1,000: 0.72 s against 0.15 s).
+/// bench started four to five minutes after another's removal measured its writing runs at
+/// N = 1,000 at about five times their time (`render --out` 0.72 s against 0.15 s).
 fn wait_for_freed_inodes(work: &Path) {
     let removed_at = std::fs::read_to_string(work.join(REMOVED_AT))
         .ok()
