@@ -303,6 +303,9 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             other => return Err(format!("unknown option {other}")),
         }
     }
+    if options.sizes.is_empty() {
+        return Err("--sizes: at least one size".into());
+    }
     if options.runs == 0 || options.read_runs == 0 || options.kustomize_runs == 0 {
         return Err("runs must be at least 1".into());
     }
@@ -373,8 +376,10 @@ pub(crate) fn release_binary(root: &Path) -> Result<PathBuf, String> {
 ///
 /// No output is removed while the bench measures. ext4 without a journal (the root
 /// filesystem of the machine in docs/benchmarks.md) does not reuse an inode freed in the last
-/// 60 seconds, or 300 while its inode table block is unwritten, and it reads the inode of
-/// every such free one it passes while looking for one to allocate. Removing the last run's
+/// 60 seconds, or 360 while its inode table block is unwritten (`RECENTCY_MIN` plus
+/// `RECENTCY_DIRTY` in the kernel's `fs/ext4/ialloc.c`; writing new inodes dirties those
+/// blocks again), and it reads the inode of every such free one it passes while looking for
+/// one to allocate. Removing the last run's
 /// output right before the next run made that run several times slower: `render --out` at
 /// N = 10,000 took 5 to 29 s right after the removal of the previous output, against 1.6 to
 /// 2.1 s into fresh folders with nothing removed (same build, same hour); `perf` put most of
@@ -386,22 +391,24 @@ const TRASH: &str = "trash";
 /// under the bench's folder.
 const REMOVED_AT: &str = "removed-at";
 
-/// How long after a removal a run waits before it measures (the 300 s of an unwritten inode
-/// table block, see [`TRASH`], and a margin).
-const FREED_INODES_HELD: Duration = Duration::from_secs(310);
+/// How long after a removal a run waits before its first writing run (the 360 s of an
+/// unwritten inode table block, see [`TRASH`], and a margin).
+const FREED_INODES_HELD: Duration = Duration::from_secs(370);
 
 /// Seconds since the epoch.
 fn now_seconds() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// Waits until [`FREED_INODES_HELD`] has passed since the last run removed its outputs: a
-/// bench started four to five minutes after another's removal measured its writing runs at
-/// N = 1,000 at about five times their time (`render --out` 0.72 s against 0.15 s).
-fn wait_for_freed_inodes(work: &Path) {
-    let removed_at = std::fs::read_to_string(work.join(REMOVED_AT))
-        .ok()
-        .and_then(|text| text.trim().parse::<u64>().ok());
+/// When the last run removed its outputs, if it left a note of it.
+fn last_removal(work: &Path) -> Option<u64> {
+    std::fs::read_to_string(work.join(REMOVED_AT)).ok().and_then(|text| text.trim().parse().ok())
+}
+
+/// Waits until [`FREED_INODES_HELD`] has passed since `removed_at`: a bench whose writing
+/// runs came about five minutes after another's removal measured them at N = 1,000 at about
+/// five times their time (`render --out` 0.72 s against 0.15 s).
+fn wait_for_freed_inodes(removed_at: Option<u64>) {
     let Some(removed_at) = removed_at else { return };
     let since = Duration::from_secs(now_seconds().saturating_sub(removed_at));
     if let Some(wait) = FREED_INODES_HELD.checked_sub(since) {
@@ -414,19 +421,54 @@ fn wait_for_freed_inodes(work: &Path) {
     }
 }
 
-/// Moves the output folders of earlier runs (`out-*`, `copy-*`) under `work` into [`TRASH`].
+/// A name no earlier run's trash holds (process id and time).
+fn unique_name(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{prefix}{}-{nanos}", std::process::id())
+}
+
+/// The output folders (`out-*`, `copy-*`) under `work`.
+fn outputs(work: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(work) else { return Vec::new() };
+    entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("out-") || name.starts_with("copy-")
+        })
+        .map(|e| e.path())
+        .collect()
+}
+
+/// Moves the output folders of earlier runs under `work` into [`TRASH`].
 fn move_outputs_aside(work: &Path) -> Result<(), String> {
-    let Ok(entries) = std::fs::read_dir(work) else { return Ok(()) };
-    let trash = work.join(TRASH).join(format!("{}", std::process::id()));
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with("out-") || name.starts_with("copy-") {
-            std::fs::create_dir_all(&trash).map_err(|e| format!("{}: {e}", trash.display()))?;
-            std::fs::rename(entry.path(), trash.join(&name))
-                .map_err(|e| format!("{}: {e}", entry.path().display()))?;
-        }
+    let trash = work.join(TRASH).join(unique_name(""));
+    for path in outputs(work) {
+        std::fs::create_dir_all(&trash).map_err(|e| format!("{}: {e}", trash.display()))?;
+        let name = path.file_name().unwrap_or_default();
+        std::fs::rename(&path, trash.join(name)).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(())
+}
+
+/// Removes this run's outputs and the trash, and notes when (see [`REMOVED_AT`]). A failure
+/// is a warning: the figures are already out.
+fn remove_outputs(work: &Path) {
+    let mut folders = outputs(work);
+    folders.push(work.join(TRASH));
+    let mut removed = false;
+    for folder in folders {
+        match std::fs::remove_dir_all(&folder) {
+            Ok(()) => removed = true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => eprintln!("bench: warning: cannot remove {}: {e}", folder.display()),
+        }
+    }
+    if removed && let Err(e) = std::fs::write(work.join(REMOVED_AT), now_seconds().to_string()) {
+        eprintln!("bench: warning: cannot note the removal in {}: {e}", work.display());
+    }
 }
 
 /// What one size's runs come to, for the ratios between sizes.
@@ -451,14 +493,14 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     let mut summary = Vec::new();
     let mut figures: std::collections::BTreeMap<usize, Figures> = Default::default();
     move_outputs_aside(&work)?;
-    wait_for_freed_inodes(&work);
+    let removed_at = last_removal(&work);
     for &n in &options.sizes {
         let repo = work.join(format!("repo-{n}"));
         if !repo.join("apps").is_dir() {
             eprintln!("bench: generating {n} connections");
             // A half-generated tree is moved aside, not removed (see [`TRASH`]).
             if repo.exists() {
-                let aside = work.join(TRASH).join(format!("repo-{n}-{}", std::process::id()));
+                let aside = work.join(TRASH).join(unique_name(&format!("repo-{n}-")));
                 std::fs::create_dir_all(work.join(TRASH)).map_err(|e| e.to_string())?;
                 std::fs::rename(&repo, &aside).map_err(|e| e.to_string())?;
             }
@@ -477,8 +519,7 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         // tens of thousands of files alternate with each other. In the old order, right after
         // a 31,000-file write and delete, `validate` at N = 10,000 took 0.74 s; five runs on
         // their own right after, same build, 0.41 to 0.57 s (median 0.42 s): the filesystem's
-        // deferred work (journal, freeing the deleted tree) outlives `sync` and ran on the
-        // same two cores.
+        // work on what the writing run left outlived `sync` and ran on the same two cores.
         // What earlier sizes wrote is flushed once, and then left to settle.
         let _ = Command::new("sync").status();
         std::thread::sleep(Duration::from_secs(1));
@@ -487,6 +528,7 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
             rows[0].1.push(measure_now(&binary, &["validate", &repo_arg], root)?);
             rows[1].1.push(measure_now(&binary, &["render", &repo_arg, "--stdout"], root)?);
         }
+        wait_for_freed_inodes(removed_at);
         for run in 0..options.runs {
             eprintln!("bench: N = {n}, writing commands, run {}/{}", run + 1, options.runs);
             // A folder of its own per run, removed after the last measurement.
@@ -577,16 +619,6 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
             ));
         }
     }
-    // Removed once every measurement is done (see [`TRASH`]): on such a filesystem, a write
-    // in the next few minutes pays for it.
-    eprintln!("bench: removing the outputs");
-    move_outputs_aside(&work)?;
-    match std::fs::remove_dir_all(work.join(TRASH)) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.to_string()),
-        _ => {}
-    }
-    std::fs::write(work.join(REMOVED_AT), now_seconds().to_string())
-        .map_err(|e| format!("{}: {e}", work.join(REMOVED_AT).display()))?;
     let report = format!(
         "Machine: {}\n\nCommand: `cargo xtask bench {}` (medians of {} run{}, {} for the commands that only read; kubectl kustomize: {} run{})\n\n{table}\n{}\n",
         machine(),
@@ -613,5 +645,9 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         std::fs::write(&path, updated).map_err(|e| format!("{}: {e}", path.display()))?;
         eprintln!("bench: wrote {}", path.display());
     }
+    // Removed once every figure is out (see [`TRASH`]): on such a filesystem, a write in the
+    // next few minutes pays for it.
+    eprintln!("bench: removing the outputs");
+    remove_outputs(&work);
     Ok(())
 }

@@ -58,9 +58,9 @@ pub fn map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + 
 const RUNS_PER_THREAD: usize = 4;
 
 /// Splits `items` into contiguous runs of nearly equal length (at most `threads` times
-/// [`RUNS_PER_THREAD`], and at most one per [`BATCH`] items), applies `f` to each run on one of up to
-/// `threads` threads, which take the runs in turn, and returns the results in run order. For
-/// work whose runs are then joined (lowering documents into partial models).
+/// [`RUNS_PER_THREAD`], and at most one per [`BATCH`] items), applies `f` to each run on one
+/// of up to `threads` threads, which take the runs in turn, and returns the results in run
+/// order. For work whose runs are then joined (lowering documents into partial models).
 pub fn map_runs<T: Send, R: Send>(
     items: Vec<T>,
     threads: usize,
@@ -86,8 +86,13 @@ pub fn map_runs<T: Send, R: Send>(
         loop {
             let at = next.fetch_add(1, Ordering::Relaxed);
             let Some(slot) = runs.get(at) else { break };
-            // Each run is taken exactly once (the counter hands out each index once).
-            let run = slot.lock().map(|mut run| run.take()).ok().flatten().unwrap_or_default();
+            // The counter hands out each index once, and nothing panics while a slot is
+            // locked: a run missing here would be a bug, not an input to skip.
+            let run = slot
+                .lock()
+                .ok()
+                .and_then(|mut run| run.take())
+                .expect("each run is taken exactly once");
             done.push((at, f(run)));
         }
         done

@@ -254,7 +254,8 @@ fn write_file(path: &Path, content: &[u8]) -> Result<(), WriteError> {
 /// threads creating files in the same folder mostly wait for each other, and the waiting
 /// thread spins on the lock instead of sleeping (a third to two fifths of the CPU time of
 /// writing 52,000 files on ext4, where allocating an inode was slow; docs/benchmarks.md).
-/// Folders written whole by one thread each proceed in parallel.
+/// Folders written whole by one thread each proceed in parallel. With fewer folders than
+/// threads, files are shared out one by one instead.
 fn write_all<P, C>(root: &Path, files: &[(P, C)]) -> Result<(), WriteError>
 where
     P: AsRef<str> + Sync,
@@ -276,8 +277,17 @@ where
         let mut file = fs::File::create(&path).map_err(io("cannot create", &path))?;
         file.write_all(content.as_ref().as_bytes()).map_err(io("cannot write", &path))
     };
-    let folders: Vec<Vec<usize>> = by_folder.into_values().collect();
-    let failures = connections_core::par::map(&folders, crate::threads(), |indices| {
+    let threads = crate::threads();
+    let mut folders: Vec<Vec<usize>> = by_folder.into_values().collect();
+    if folders.len() < threads {
+        // Too few folders to keep every thread busy (an output of one namespace): file by
+        // file, as before, the threads sharing a folder's lock.
+        folders = (0..files.len()).map(|i| vec![i]).collect();
+    } else {
+        // The largest first, so that the last folders taken are small ones.
+        folders.sort_by_key(|folder| std::cmp::Reverse(folder.len()));
+    }
+    let failures = connections_core::par::map(&folders, threads, |indices| {
         // A folder stops at its first failure (the write fails and nothing is kept).
         indices.iter().filter_map(|&i| create(i).err().map(|e| (i, e))).next()
     });

@@ -326,10 +326,12 @@ pub fn render_with_options(
     }));
     let clusters: Vec<usize> =
         if options.stream_only { Vec::new() } else { configmeta::clusters(model).collect() };
-    // Planning paths is one thread's work: the configmeta files are built meanwhile.
+    // The configmeta files are built while the paths are planned, which then keeps to one
+    // thread; with no configmeta files (a stream) the planning spreads over every thread.
+    let plan_threads = if clusters.is_empty() { threads } else { 1 };
     let (mut plan, files) = par::join(
         threads,
-        || plan(entries, threads),
+        || plan(entries, plan_threads),
         |threads| {
             par::map(&clusters, threads, |&i| {
                 (
@@ -508,8 +510,9 @@ fn plan(entries: Vec<Entry>, threads: usize) -> Plan {
         [e.dir.as_str(), "/", &file_stem(&kind, &e.name)].concat()
     };
     // Paths by position in `live`; compared lower-cased, which most paths already are. Built
-    // on every thread: with the checks for shared paths, they were most of this step, and it
-    // runs alone (about 3 ms of `render --stdout` at 1,000 connections).
+    // on up to `threads` threads: with the checks for shared paths they were most of this
+    // step, which in a stream runs alone (about 3 ms of `render --stdout` at 1,000
+    // connections).
     let mut paths: Vec<String> = par::map(&live, threads, |&i| stem(&entries[i], false));
     for round in 0..2 {
         let mut by_path: HashMap<Cow<'_, str>, Vec<usize>, FixedState> =
@@ -551,8 +554,7 @@ fn plan(entries: Vec<Entry>, threads: usize) -> Plan {
             input: entries[i].input,
         })
         .collect();
-    // Paths are unique by now (even without case), so an unstable sort gives the same order.
-    objects.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    objects.sort_by(|a, b| a.path.cmp(&b.path));
     Plan { objects, extra_files: BTreeMap::new(), kept_inputs: BTreeMap::new() }
 }
 
