@@ -72,6 +72,8 @@ pub fn map_runs<T: Send, R: Send>(
         return vec![f(items)];
     }
     let run_len = items.len().div_ceil((threads * RUNS_PER_THREAD).min(most_runs));
+    // Each run in a slot of its own, so that [`map`] can hand the slots out one by one (with
+    // so few items its batches are single items) and keep the results in run order.
     let mut runs = Vec::new();
     let mut rest = items;
     while rest.len() > run_len {
@@ -80,36 +82,12 @@ pub fn map_runs<T: Send, R: Send>(
         rest = tail;
     }
     runs.push(std::sync::Mutex::new(Some(rest)));
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let at = next.fetch_add(1, Ordering::Relaxed);
-            let Some(slot) = runs.get(at) else { break };
-            // The counter hands out each index once, and nothing panics while a slot is
-            // locked: a run missing here would be a bug, not an input to skip.
-            let run = slot
-                .lock()
-                .ok()
-                .and_then(|mut run| run.take())
-                .expect("each run is taken exactly once");
-            done.push((at, f(run)));
-        }
-        done
-    };
-    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        let mut all = work();
-        for helper in helpers {
-            match helper.join() {
-                Ok(part) => all.extend(part),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        all
-    });
-    done.sort_unstable_by_key(|(at, _)| *at);
-    done.into_iter().map(|(_, result)| result).collect()
+    map(&runs, threads, |slot| {
+        // `map` takes each slot once, and nothing panics while a slot is locked: a run
+        // missing here would be a bug, not an input to skip.
+        let run = slot.lock().ok().and_then(|mut run| run.take());
+        f(run.expect("each run is taken exactly once"))
+    })
 }
 
 /// Runs `a` and `b` at the same time when there are `threads` of at least 2 (`b` on a thread
