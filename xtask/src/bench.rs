@@ -371,20 +371,19 @@ pub(crate) fn release_binary(root: &Path) -> Result<PathBuf, String> {
     Ok(root.join("target/release/kubectl-connections"))
 }
 
-/// Where earlier runs' outputs are moved at the start (a rename frees no inode), to be
-/// removed with this run's at the end.
+/// Where earlier runs' outputs (and a half-generated repository) are moved at the start (a
+/// rename frees no inode), to be removed with this run's at the end.
 ///
 /// No output is removed while the bench measures. ext4 without a journal (the root
 /// filesystem of the machine in docs/benchmarks.md) does not reuse an inode freed in the last
 /// 60 seconds, or 360 while its inode table block is unwritten (`RECENTCY_MIN` plus
 /// `RECENTCY_DIRTY` in the kernel's `fs/ext4/ialloc.c`; writing new inodes dirties those
 /// blocks again), and it reads the inode of every such free one it passes while looking for
-/// one to allocate. Removing the last run's
-/// output right before the next run made that run several times slower: `render --out` at
-/// N = 10,000 took 5 to 29 s right after the removal of the previous output, against 1.6 to
-/// 2.1 s into fresh folders with nothing removed (same build, same hour); `perf` put most of
-/// the time in the kernel's `recently_deleted` and `find_inode_bit`. What earlier rounds took
-/// for disk stalls was this.
+/// one to allocate. Removing the last run's output right before the next run made that run
+/// several times slower: `render --out` at N = 10,000 took 5 to 29 s right after the removal
+/// of the previous output, against 1.6 to 2.1 s into fresh folders with nothing removed (same
+/// build, same hour); `perf` put most of the time in the kernel's `recently_deleted` and
+/// `find_inode_bit`. What earlier rounds took for disk stalls was this.
 const TRASH: &str = "trash";
 
 /// When the last run removed its outputs (seconds since the epoch), in a file of this name
@@ -395,9 +394,9 @@ const REMOVED_AT: &str = "removed-at";
 /// unwritten inode table block, see [`TRASH`], and a margin).
 const FREED_INODES_HELD: Duration = Duration::from_secs(370);
 
-/// Seconds since the epoch.
-fn now_seconds() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+/// Time since the epoch (zero on a clock set before it).
+fn since_epoch() -> Duration {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default()
 }
 
 /// When the last run removed its outputs, if it left a note of it.
@@ -405,13 +404,19 @@ fn last_removal(work: &Path) -> Option<u64> {
     std::fs::read_to_string(work.join(REMOVED_AT)).ok().and_then(|text| text.trim().parse().ok())
 }
 
+/// How much of [`FREED_INODES_HELD`] is left at `now` (seconds since the epoch) after a
+/// removal at `removed_at`, and how long ago that was; `None` once it has passed (or with no
+/// removal noted).
+fn left_to_wait(removed_at: Option<u64>, now: u64) -> Option<(Duration, Duration)> {
+    let since = Duration::from_secs(now.saturating_sub(removed_at?));
+    Some((FREED_INODES_HELD.checked_sub(since).filter(|w| !w.is_zero())?, since))
+}
+
 /// Waits until [`FREED_INODES_HELD`] has passed since `removed_at`: a bench whose writing
 /// runs came about five minutes after another's removal measured them at N = 1,000 at about
 /// five times their time (`render --out` 0.72 s against 0.15 s).
 fn wait_for_freed_inodes(removed_at: Option<u64>) {
-    let Some(removed_at) = removed_at else { return };
-    let since = Duration::from_secs(now_seconds().saturating_sub(removed_at));
-    if let Some(wait) = FREED_INODES_HELD.checked_sub(since) {
+    if let Some((wait, since)) = left_to_wait(removed_at, since_epoch().as_secs()) {
         eprintln!(
             "bench: waiting {} s: the last run removed its outputs {} s ago, and the filesystem may not reuse their inodes yet (docs/benchmarks.md)",
             wait.as_secs(),
@@ -421,12 +426,14 @@ fn wait_for_freed_inodes(removed_at: Option<u64>) {
     }
 }
 
-/// A name no earlier run's trash holds (process id and time).
-fn unique_name(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("{prefix}{}-{nanos}", std::process::id())
+/// Moves `path` into [`TRASH`] under `work`, in a folder of a name no earlier run's trash
+/// holds (process id and time).
+fn move_aside(work: &Path, path: &Path) -> Result<(), String> {
+    let folder =
+        work.join(TRASH).join(format!("{}-{}", std::process::id(), since_epoch().as_nanos()));
+    std::fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+    let name = path.file_name().unwrap_or_default();
+    std::fs::rename(path, folder.join(name)).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The output folders (`out-*`, `copy-*`) under `work`.
@@ -444,13 +451,7 @@ fn outputs(work: &Path) -> Vec<PathBuf> {
 
 /// Moves the output folders of earlier runs under `work` into [`TRASH`].
 fn move_outputs_aside(work: &Path) -> Result<(), String> {
-    let trash = work.join(TRASH).join(unique_name(""));
-    for path in outputs(work) {
-        std::fs::create_dir_all(&trash).map_err(|e| format!("{}: {e}", trash.display()))?;
-        let name = path.file_name().unwrap_or_default();
-        std::fs::rename(&path, trash.join(name)).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    Ok(())
+    outputs(work).iter().try_for_each(|path| move_aside(work, path))
 }
 
 /// Removes this run's outputs and the trash, and notes when (see [`REMOVED_AT`]). A failure
@@ -466,7 +467,8 @@ fn remove_outputs(work: &Path) {
             Err(e) => eprintln!("bench: warning: cannot remove {}: {e}", folder.display()),
         }
     }
-    if removed && let Err(e) = std::fs::write(work.join(REMOVED_AT), now_seconds().to_string()) {
+    let now = since_epoch().as_secs().to_string();
+    if removed && let Err(e) = std::fs::write(work.join(REMOVED_AT), now) {
         eprintln!("bench: warning: cannot note the removal in {}: {e}", work.display());
     }
 }
@@ -500,9 +502,7 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
             eprintln!("bench: generating {n} connections");
             // A half-generated tree is moved aside, not removed (see [`TRASH`]).
             if repo.exists() {
-                let aside = work.join(TRASH).join(unique_name(&format!("repo-{n}-")));
-                std::fs::create_dir_all(work.join(TRASH)).map_err(|e| e.to_string())?;
-                std::fs::rename(&repo, &aside).map_err(|e| e.to_string())?;
+                move_aside(&work, &repo)?;
             }
             gen_repo(n, &repo)?;
         }
@@ -650,4 +650,60 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     eprintln!("bench: removing the outputs");
     remove_outputs(&work);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Outputs of earlier runs go into the trash (other folders stay), and leave nothing the
+    /// next move could collide with; removing empties the trash and this run's outputs and
+    /// notes when, so that the next bench waits.
+    #[test]
+    fn outputs_are_moved_aside_then_removed_with_a_note_of_when() {
+        let work = tempfile::tempdir().unwrap();
+        let work = work.path();
+        for folder in ["out-100-0", "copy-100-0", "repo-100"] {
+            std::fs::create_dir_all(work.join(folder).join("ns")).unwrap();
+        }
+        move_outputs_aside(work).unwrap();
+        assert!(outputs(work).is_empty());
+        assert!(work.join("repo-100/ns").is_dir());
+        // Each in a trash folder of its own, whole.
+        let mut moved: Vec<String> = std::fs::read_dir(work.join(TRASH))
+            .unwrap()
+            .flatten()
+            .flat_map(|folder| std::fs::read_dir(folder.path()).unwrap().flatten())
+            .filter(|entry| entry.path().join("ns").is_dir())
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect();
+        moved.sort();
+        assert_eq!(moved, ["copy-100-0", "out-100-0"]);
+        // The same names again (an interrupted run left them) move aside without a clash.
+        std::fs::create_dir_all(work.join("out-100-0/ns")).unwrap();
+        move_outputs_aside(work).unwrap();
+        assert!(outputs(work).is_empty());
+        assert_eq!(last_removal(work), None);
+        std::fs::create_dir_all(work.join("out-1000-0")).unwrap();
+        remove_outputs(work);
+        assert!(outputs(work).is_empty() && !work.join(TRASH).exists());
+        assert!(work.join("repo-100/ns").is_dir());
+        let noted = last_removal(work).expect("the removal is noted");
+        assert!(since_epoch().as_secs().abs_diff(noted) < 60, "{noted}");
+    }
+
+    /// The wait is what is left of [`FREED_INODES_HELD`] since the noted removal.
+    #[test]
+    fn the_wait_is_what_is_left_since_the_last_removal() {
+        let held = FREED_INODES_HELD.as_secs();
+        assert_eq!(left_to_wait(None, 1_000), None);
+        let at = 1_000_000;
+        let left = |now| left_to_wait(Some(at), now).map(|(w, s)| (w.as_secs(), s.as_secs()));
+        assert_eq!(left(at), Some((held, 0)));
+        assert_eq!(left(at + 100), Some((held - 100, 100)));
+        assert_eq!(left(at + held), None);
+        assert_eq!(left(at + held + 1), None);
+        // A clock set back: the whole wait, not a panic.
+        assert_eq!(left(at - 5), Some((held, 0)));
+    }
 }
