@@ -22,7 +22,7 @@ use std::process::ExitCode;
 // the default `mimalloc` feature the system allocator serves, for heap profilers.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: connections_alloc::MiMalloc = connections_alloc::MiMalloc;
 
 fn main() -> ExitCode {
     timings::start();
