@@ -433,9 +433,64 @@ pub fn node_from_json(value: &serde_json::Value) -> Node {
 /// with both, where the `Value` would keep one.
 pub fn node_to_json_text(node: &Node) -> String {
     let mut out = Vec::with_capacity(256);
-    // Writing to a Vec cannot fail, and every scalar is one serde_json accepts.
-    let _ = serde_json::to_writer(&mut out, &JsonNode(node));
+    write_json(&mut out, node);
+    // Every byte written is UTF-8: the tree's own text, or serde_json's.
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends `node` as compact JSON. Collections and strings without escapes (nearly all of an
+/// object) are written here, which took half the instructions of serde_json's serializer
+/// driving [`JsonNode`]; numbers, booleans, nulls and strings that need escapes go through
+/// serde_json, so every byte is still serde_json's.
+fn write_json(out: &mut Vec<u8>, node: &Node) {
+    match &node.value {
+        NodeValue::Scalar(s) => match s.as_str() {
+            Some(text) => write_json_string(out, text),
+            None => write_with_serde_json(out, &JsonNode(node)),
+        },
+        NodeValue::Seq(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_json(out, item);
+            }
+            out.push(b']');
+        }
+        NodeValue::Map(entries) => {
+            out.push(b'{');
+            for (i, (key, value)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_json_string(out, &key.key_cow());
+                out.push(b':');
+                write_json(out, value);
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+/// A JSON string. serde_json escapes `"`, `\` and the bytes below 0x20 and nothing else, so
+/// text without them is copied between quotes; the check is one branch-free pass over the
+/// bytes (long ciphertexts are most of the bytes), which the compiler vectorises.
+fn write_json_string(out: &mut Vec<u8>, text: &str) {
+    let escapes =
+        text.bytes().fold(false, |found, b| found | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    if escapes {
+        return write_with_serde_json(out, text);
+    }
+    out.reserve(text.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
+}
+
+fn write_with_serde_json(out: &mut Vec<u8>, value: &(impl serde::Serialize + ?Sized)) {
+    // Writing to a Vec cannot fail, and every scalar is one serde_json accepts.
+    let _ = serde_json::to_writer(out, value);
 }
 
 /// A node serialised as [`node_to_json`] reads it.
@@ -623,6 +678,10 @@ sep: 1_000
 tagged: !!str 12
 bool: !!bool yes
 escapes: \"tab\\there <&> \\u2028 \\u0001 \\\"\"
+\"quote\\\"key\\\\ <\": escaped key
+only_quotes: 'he said \"hi\"'
+only_backslash: 'C:\\dir'
+only_tab: \"a\\tb\"
 list: [1, two, {k: v}, [], {}]
 3: int key
 true: bool key
