@@ -184,6 +184,12 @@ pub fn is_plain_word(text: &str) -> bool {
 
 /// The YAML 1.1 words that are not strings (nulls, booleans, infinities), resolved.
 fn yaml11_word(text: &str) -> Option<Resolved> {
+    // None of the words is longer than five bytes (`false`, `-.inf`). This runs for nearly
+    // every key and string read, most of them longer: the length settles it before the
+    // comparisons below.
+    if text.len() > 5 {
+        return None;
+    }
     Some(match text {
         "" | "~" | "null" | "Null" | "NULL" => Resolved::Null,
         "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
@@ -225,7 +231,18 @@ pub fn plain_is_str_everywhere(text: &str) -> bool {
 /// text is unless it starts like a number, and then `number_like_is_str` decides.
 fn plain_str_unless_number(text: &str, number_like_is_str: impl FnOnce(&str) -> bool) -> bool {
     is_plain_word(text)
-        || (yaml11_word(text).is_none() && (!starts_like_number(text) || number_like_is_str(text)))
+        || (yaml11_word(text).is_none()
+            && (!starts_like_number(text) || !has_number_shape(text) || number_like_is_str(text)))
+}
+
+/// Whether every byte of `text` is one that some integer or float of YAML 1.1 or 1.2 can hold
+/// (digits, hex digits, `x`, `o`, `b`, `.`, `_` and signs). Text with any other byte (`10Gi`,
+/// `2Gi`, `v1.2`) is a string to every reader, known without resolving it, which allocates.
+fn has_number_shape(text: &str) -> bool {
+    text.bytes().all(|b| {
+        b.is_ascii_hexdigit()
+            || matches!(b, b'x' | b'X' | b'o' | b'O' | b'b' | b'B' | b'.' | b'_' | b'+' | b'-')
+    })
 }
 
 /// go-yaml v2's plain scalar resolution, which is what kubectl applies to manifests.
@@ -236,7 +253,12 @@ fn resolve_yaml11(text: &str) -> Resolved {
     if !starts_like_number(text) {
         return Resolved::Str(text.to_string());
     }
-    let plain: String = text.chars().filter(|&c| c != '_').collect();
+    // go-yaml drops underscores before parsing; most numbers have none to drop.
+    let plain = if text.contains('_') {
+        std::borrow::Cow::Owned(text.replace('_', ""))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
     if let Some(value) = parse_go_int(&plain) {
         return Resolved::Int(value);
     }
@@ -295,26 +317,19 @@ fn split_sign(text: &str) -> (bool, &str) {
 /// leading `0` for octal. Returns canonical decimal text.
 fn parse_go_int(text: &str) -> Option<String> {
     let (negative, rest) = split_sign(text);
-    if rest.is_empty() {
-        return None;
-    }
-    let lower = rest.to_ascii_lowercase();
-    let (digits, radix) = if let Some(d) = lower.strip_prefix("0x") {
-        (d.to_string(), 16)
-    } else if let Some(d) = lower.strip_prefix("0o") {
-        (d.to_string(), 8)
-    } else if let Some(d) = lower.strip_prefix("0b") {
-        (d.to_string(), 2)
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (lower[1..].to_string(), 8)
-    } else {
-        (lower, 10)
+    // The prefixes in either case (`0x`, `0X`); digits are read in either case too.
+    let (digits, radix) = match rest.as_bytes() {
+        [b'0', p, ..] if p.eq_ignore_ascii_case(&b'x') => (&rest[2..], 16),
+        [b'0', p, ..] if p.eq_ignore_ascii_case(&b'o') => (&rest[2..], 8),
+        [b'0', p, ..] if p.eq_ignore_ascii_case(&b'b') => (&rest[2..], 2),
+        [b'0', _, ..] => (&rest[1..], 8),
+        _ => (rest, 10),
     };
     if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
     // Go parses into 64 bits; larger values are not integers to it (they may be floats).
-    let magnitude = u64::from_str_radix(&digits, radix).ok()?;
+    let magnitude = u64::from_str_radix(digits, radix).ok()?;
     if negative {
         if magnitude > i64::MAX as u64 + 1 {
             return None;
@@ -708,6 +723,14 @@ mod tests {
         assert_eq!(plain("0777").resolve(), Resolved::Int("511".into()));
         assert_eq!(plain("0x1F").resolve(), Resolved::Int("31".into()));
         assert_eq!(plain("0b101").resolve(), Resolved::Int("5".into()));
+        assert_eq!(plain("0X1f").resolve(), Resolved::Int("31".into()));
+        assert_eq!(plain("0O17").resolve(), Resolved::Int("15".into()));
+        assert_eq!(plain("-0B11").resolve(), Resolved::Int("-3".into()));
+        assert_eq!(plain("0").resolve(), Resolved::Int("0".into()));
+        assert_eq!(plain("-0").resolve(), Resolved::Int("0".into()));
+        assert_eq!(plain("0x").resolve(), Resolved::Str("0x".into()));
+        assert_eq!(plain("08").resolve(), Resolved::Float("8.0".into()));
+        assert_eq!(plain("0x_1F").resolve(), Resolved::Int("31".into()));
         assert_eq!(plain("1_000").resolve(), Resolved::Int("1000".into()));
         assert_eq!(plain("-12").resolve(), Resolved::Int("-12".into()));
         assert_eq!(plain("1.5").resolve(), Resolved::Float("1.5".into()));
@@ -740,8 +763,13 @@ mod tests {
             "0o17", "0b11", "0777", "1_000", ".5", "-.5", "1.0", "12:30", "-", "+", ".", "..",
             "hello", "ns-1", "nothing", "onion", "yes-no", "tr", "0abc", "-x", ".hidden", "n/a",
         ];
+        // Number-like text, with and without a byte that no number holds.
+        let shapes = [
+            "10Gi", "4Gi", "500m", "1.2.3", "1.2-rc1", "0x1G", "1e3x", "-1:30", "+5h", "0o19",
+            "1E3", "0X1F", "0B11", "0O17", "1_000Mi", "-0x_1F", "1e+3", ".5E-2",
+        ];
         let mut surely = 0;
-        for text in words {
+        for text in words.into_iter().chain(shapes) {
             // The checks built on the shortcut still agree with resolving, where it cannot say.
             let yaml11 = matches!(resolve_yaml11(text), Resolved::Str(_));
             let yaml12 = matches!(resolve_yaml12(text), Resolved::Str(_));
@@ -756,6 +784,8 @@ mod tests {
         }
         assert!(surely >= 6, "the shortcut takes the ordinary strings");
         assert!(!plain_is_surely_str("5432") && !plain_is_surely_str("no"));
+        // Quantities are numbers to no reader, and known as strings without resolving.
+        assert!(plain_is_surely_str("10Gi") && plain_is_surely_str("500m"));
     }
 
     #[test]
