@@ -22,11 +22,15 @@ pub const SUBSTITUTION_MARKER: &str = "${";
 /// Whether any scalar under `node` holds [`SUBSTITUTION_MARKER`].
 pub fn holds_substitution_marker(node: &Node) -> bool {
     match &node.value {
-        // A byte search for `$` first: a substring search costs more to set up than most
-        // scalars are long.
+        // A substring search, and even `memchr`, costs more to set up than most scalars are
+        // long: short ones are looked through pair by pair.
         NodeValue::Scalar(s) => {
             let bytes = s.text.as_bytes();
-            memchr::memchr_iter(b'$', bytes).any(|at| bytes.get(at + 1) == Some(&b'{'))
+            if bytes.len() < 64 {
+                bytes.windows(2).any(|pair| pair == b"${")
+            } else {
+                memchr::memchr_iter(b'$', bytes).any(|at| bytes.get(at + 1) == Some(&b'{'))
+            }
         }
         NodeValue::Seq(items) => items.iter().any(holds_substitution_marker),
         NodeValue::Map(entries) => entries
@@ -165,4 +169,26 @@ pub fn settings_configmap_node(object: &Object, cm: &SettingsConfigMap) -> Node 
         ("metadata", metadata),
         ("data", Node::map_of(cm.data.iter().map(|(k, v)| (k.clone(), Node::string(v.clone()))))),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The marker is found in keys and values, short and long, at either end, and `$` or
+    /// `{` alone is not it.
+    #[test]
+    fn substitution_markers_are_found_wherever_they_are() {
+        let holds = |text: &str| holds_substitution_marker(&Node::string(text));
+        let long = "x".repeat(100);
+        for text in ["${a}", "a${", "${", &format!("{long}${{v}}"), &format!("${{v}}{long}")] {
+            assert!(holds(text), "{text}");
+        }
+        for text in ["", "$", "{", "$ {", "{$", "a$b{c", &format!("{long}$"), &long] {
+            assert!(!holds(text), "{text}");
+        }
+        let in_key = Node::map_of([("${key}", Node::string("v"))]);
+        let in_list = Node::seq(vec![Node::string("a"), Node::string("b${c}")]);
+        assert!(holds_substitution_marker(&in_key) && holds_substitution_marker(&in_list));
+    }
 }

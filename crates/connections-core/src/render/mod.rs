@@ -368,18 +368,24 @@ fn entry(object: &Object, input: usize, node: &Node, generated: bool) -> Entry {
     }
 }
 
-/// Whether [`drop_null_template_timestamps`] has anything to drop.
+/// Whether [`drop_null_template_timestamps`] has anything to drop. This walks every object
+/// written, so scalar values (most of them, and neither a `metadata` mapping nor holding one)
+/// are passed over before their key is looked at.
 fn holds_null_template_timestamp(node: &Node) -> bool {
+    use crate::syntax::NodeValue;
     match &node.value {
-        crate::syntax::NodeValue::Map(entries) => entries.iter().any(|(key, value)| {
-            (key.key_matches("metadata")
-                && value.as_map().is_some_and(|meta| {
-                    meta.iter().any(|(k, v)| k.key_matches("creationTimestamp") && v.is_null())
-                }))
-                || holds_null_template_timestamp(value)
+        NodeValue::Map(entries) => entries.iter().any(|(key, value)| match &value.value {
+            NodeValue::Scalar(_) => false,
+            NodeValue::Map(meta) if key.key_matches("metadata") => {
+                meta.iter().any(|(k, v)| k.key_matches("creationTimestamp") && v.is_null())
+                    || holds_null_template_timestamp(value)
+            }
+            _ => holds_null_template_timestamp(value),
         }),
-        crate::syntax::NodeValue::Seq(items) => items.iter().any(holds_null_template_timestamp),
-        crate::syntax::NodeValue::Scalar(_) => false,
+        NodeValue::Seq(items) => items.iter().any(|item| {
+            !matches!(item.value, NodeValue::Scalar(_)) && holds_null_template_timestamp(item)
+        }),
+        NodeValue::Scalar(_) => false,
     }
 }
 
@@ -640,6 +646,13 @@ spec:
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: bare}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: claims, namespace: ns}
+spec:
+  volumeClaimTemplates:
+  - metadata: {name: data, creationTimestamp: null}
 ";
         let model = model_of(yaml, "ns");
         let normalised = |i: usize| {
@@ -657,6 +670,10 @@ metadata: {name: bare}
         let bare = normalised(2);
         assert!(matches!(bare, Cow::Owned(_)));
         assert_eq!(bare.path(&["metadata", "namespace"]).and_then(Node::as_str), Some("ns"));
+        // A leftover only in a mapping inside a list.
+        let claims = normalised(3);
+        assert!(matches!(claims, Cow::Owned(_)));
+        assert!(emit::to_yaml(&claims).ends_with("  - metadata:\n      name: data\n"));
     }
 
     /// Objects whose paths would be the same without case get their group in the file name,
