@@ -211,8 +211,9 @@ fn starts_like_number(text: &str) -> bool {
 }
 
 /// Whether plain `text` is a string to YAML 1.1 and 1.2 readers alike, decided without
-/// resolving it: not one of their special words (YAML 1.2's are a subset of YAML 1.1's) and
-/// not starting the way a number does. `false` only means resolving is needed to know.
+/// resolving it: not one of their special words (YAML 1.2's are a subset of YAML 1.1's), and
+/// either not starting the way a number does or holding a byte no number has (`10Gi`).
+/// `false` only means resolving is needed to know.
 pub fn plain_is_surely_str(text: &str) -> bool {
     plain_str_unless_number(text, |_| false)
 }
@@ -228,16 +229,19 @@ pub fn plain_is_str_everywhere(text: &str) -> bool {
 }
 
 /// The one shape of the checks above: a plain word is a string, a special word is not, other
-/// text is unless it starts like a number, and then `number_like_is_str` decides.
+/// text is unless it starts like a number and has [`has_number_shape`], and then
+/// `number_like_is_str` decides.
 fn plain_str_unless_number(text: &str, number_like_is_str: impl FnOnce(&str) -> bool) -> bool {
     is_plain_word(text)
         || (yaml11_word(text).is_none()
             && (!starts_like_number(text) || !has_number_shape(text) || number_like_is_str(text)))
 }
 
-/// Whether every byte of `text` is one that some integer or float of YAML 1.1 or 1.2 can hold
-/// (digits, hex digits, `x`, `o`, `b`, `.`, `_` and signs). Text with any other byte (`10Gi`,
-/// `2Gi`, `v1.2`) is a string to every reader, known without resolving it, which allocates.
+/// Whether every byte of `text` is one that an integer or float can hold as go-yaml v2
+/// (kubectl) or a YAML 1.2 core-schema reader resolves them: digits, hex digits, `x`, `o`, `b`,
+/// `.`, `_` and signs (neither resolves YAML 1.1's sexagesimal `1:20`). Number-like text with
+/// any other byte (`10Gi`, `500m`, `1.0-rc1`) is a string to both, known without resolving it,
+/// which allocates.
 fn has_number_shape(text: &str) -> bool {
     text.bytes().all(|b| {
         b.is_ascii_hexdigit()
