@@ -11,22 +11,44 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// (a handful of large chunks of work must still spread over the cores).
 const BATCH: usize = 64;
 
+/// How many of the `left` items a thread takes at once: a quarter of each thread's share of
+/// them, at most [`BATCH`], at least one.
+fn batch_of(left: usize, threads: usize) -> usize {
+    (left / (threads * 4)).clamp(1, BATCH)
+}
+
 /// `items.iter().map(f).collect()`, on up to `threads` threads.
 pub fn map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = threads.min(items.len());
     if threads <= 1 {
         return items.iter().map(f).collect();
     }
-    let batch = (items.len() / (threads * 8)).clamp(1, BATCH);
     let next = AtomicUsize::new(0);
+    // The next batch to take. Batches shrink as the items run out (a share of what is left,
+    // down to single items), so the threads finish together: with fixed batches of 64, the
+    // last one (64 workloads to project, say) ran alone for milliseconds while the other
+    // threads waited.
+    let claim = || -> Option<(usize, usize)> {
+        let mut start = next.load(Ordering::Relaxed);
+        loop {
+            if start >= items.len() {
+                return None;
+            }
+            let batch = batch_of(items.len() - start, threads);
+            match next.compare_exchange_weak(
+                start,
+                start + batch,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Some((start, start + batch)),
+                Err(now) => start = now,
+            }
+        }
+    };
     let work = || {
         let mut done: Vec<(usize, Vec<R>)> = Vec::new();
-        loop {
-            let start = next.fetch_add(batch, Ordering::Relaxed);
-            if start >= items.len() {
-                break;
-            }
-            let end = (start + batch).min(items.len());
+        while let Some((start, end)) = claim() {
             done.push((start, items[start..end].iter().map(&f).collect()));
         }
         done
@@ -114,7 +136,25 @@ pub fn join<A: Send, B: Send>(
 
 #[cfg(test)]
 mod tests {
-    use super::map;
+    use super::{BATCH, batch_of, map};
+
+    /// Batches are full while much is left and shrink to single items at the end, so no
+    /// thread is left with a large last batch while the others wait.
+    #[test]
+    fn batches_shrink_as_the_items_run_out() {
+        assert_eq!(batch_of(4_100, 2), BATCH);
+        assert_eq!(batch_of(400, 2), 50);
+        assert_eq!(batch_of(40, 2), 5);
+        assert_eq!(batch_of(7, 2), 1);
+        assert_eq!(batch_of(1, 8), 1);
+        // Taking batches until nothing is left ends with single items.
+        let (mut left, mut last) = (4_100, 0);
+        while left > 0 {
+            last = batch_of(left, 2);
+            left -= last;
+        }
+        assert_eq!(last, 1);
+    }
 
     #[test]
     fn join_gives_both_results_and_the_helper_the_threads_left() {

@@ -208,6 +208,12 @@ impl SourceMap {
         SourceMap::default()
     }
 
+    /// Makes room for `more` files, so that adding thousands of them does not copy the map as
+    /// it grows.
+    pub fn reserve(&mut self, more: usize) {
+        self.files.reserve_exact(more);
+    }
+
     /// Adds a file and returns its id.
     pub fn add(&mut self, file: SourceFile) -> FileId {
         self.files.push(file);

@@ -229,6 +229,17 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
     // read and parsed on every core and still be numbered, and reported, in a stable order.
     let (entries, results) = walk_and_read(root, options, threads());
     let mut loaded = Loaded::default();
+    // Sized once: this runs on one thread while the others wait, and growing by doubling
+    // copied the documents (72 bytes each) and sources several times over.
+    let documents = results
+        .iter()
+        .map(|r| match r {
+            Some(FileResult::Parsed { documents, .. }) => documents.len(),
+            _ => 0,
+        })
+        .sum();
+    loaded.documents.reserve_exact(documents);
+    loaded.sources.reserve(entries.len());
     for (entry, result) in entries.into_iter().zip(results) {
         let file = FileId(loaded.sources.len() as u32);
         match (entry, result) {

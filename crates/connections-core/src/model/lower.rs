@@ -67,15 +67,14 @@ pub fn lower_with(
         }
         (model, diagnostics)
     });
-    let mut model =
-        Model { default_namespace: options.default_namespace.clone(), ..Model::default() };
     let mut diagnostics = Vec::new();
-    model.objects.reserve_exact(parts.iter().map(|(part, _)| part.objects.len()).sum());
+    let mut models = Vec::with_capacity(parts.len());
     for (part, mut found) in parts {
-        model.append(part);
+        models.push(part);
         diagnostics.append(&mut found);
     }
-    model.build_index();
+    let mut model = Model::concat(models, options.default_namespace.clone(), threads);
+    model.build_index_with(threads);
     (model, diagnostics)
 }
 

@@ -439,26 +439,68 @@ impl Model {
     /// Appends a model lowered from the documents that follow this one's: its object and
     /// Polyaxon indices shift by this model's counts. The index is not built.
     pub fn append(&mut self, mut later: Model) {
-        let (objects, configs) = (self.objects.len(), self.polyaxon.len());
+        let objects = self.objects.len();
+        self.objects.append(&mut later.objects);
+        self.append_all_but_objects(objects, later);
+    }
+
+    /// [`Model::append`] for all but `later`'s objects, which sit from index `objects` on.
+    fn append_all_but_objects(&mut self, objects: usize, mut later: Model) {
+        let configs = self.polyaxon.len();
         for reference in &mut later.references {
             reference.from = match reference.from {
                 Referrer::Object(i) => Referrer::Object(i + objects),
                 Referrer::Polyaxon(c, i) => Referrer::Polyaxon(c + configs, i),
             };
         }
-        self.objects.append(&mut later.objects);
         self.polyaxon.append(&mut later.polyaxon);
         self.references.append(&mut later.references);
         self.secret_spans.append(&mut later.secret_spans);
     }
 
+    /// The models lowered from consecutive runs of documents joined in order, as appending
+    /// each to the first would, on up to `threads` threads: the objects are gathered on one
+    /// beside the rest on another. Joining ran on one thread while the others waited, and the
+    /// objects alone (about 1.6 MB at 1,000 connections, written into fresh memory) took
+    /// milliseconds. The index is not built.
+    pub fn concat(mut parts: Vec<Model>, default_namespace: String, threads: usize) -> Model {
+        let runs: Vec<Vec<Object>> =
+            parts.iter_mut().map(|part| std::mem::take(&mut part.objects)).collect();
+        let lengths: Vec<usize> = runs.iter().map(Vec::len).collect();
+        let gather_objects = || {
+            let mut objects = Vec::with_capacity(lengths.iter().sum());
+            runs.into_iter().for_each(|run| objects.extend(run));
+            objects
+        };
+        let gather_rest = |_threads: usize| {
+            let mut rest = Model::default();
+            rest.references.reserve_exact(parts.iter().map(|p| p.references.len()).sum());
+            let mut objects = 0;
+            for (part, length) in parts.into_iter().zip(&lengths) {
+                rest.append_all_but_objects(objects, part);
+                objects += length;
+            }
+            rest
+        };
+        let (objects, rest) = crate::par::join(threads, gather_objects, gather_rest);
+        Model { objects, default_namespace, ..rest }
+    }
+
     /// Builds the lookup tables. Called once after lowering.
     pub fn build_index(&mut self) {
+        self.build_index_with(1);
+    }
+
+    /// [`Model::build_index`] on up to `threads` threads: the table of every object's key is
+    /// built beside the tables by name (together about half each), where the two used to run
+    /// one after the other while the other cores waited.
+    pub fn build_index_with(&mut self, threads: usize) {
         let mut index = Index::default();
-        let keys: Vec<(usize, [&str; 4])> =
-            (0..self.objects.len()).map(|i| (i, self.key_parts(i))).collect();
-        index.by_key = KeyTable::build(&keys);
-        drop(keys);
+        let by_key = || {
+            let keys: Vec<(usize, [&str; 4])> =
+                (0..self.objects.len()).map(|i| (i, self.key_parts(i))).collect();
+            KeyTable::build(&keys)
+        };
         let named = |wanted: fn(&Body) -> bool| -> KeyTable {
             let entries: Vec<(usize, [&str; 2])> = (0..self.objects.len())
                 .filter(|&i| wanted(&self.objects[i].body))
@@ -466,13 +508,23 @@ impl Model {
                 .collect();
             KeyTable::build(&entries)
         };
-        index.secrets = named(|b| matches!(b, Body::Secret(_) | Body::SecretDeclaration(_)));
-        index.configmaps = named(|b| matches!(b, Body::ConfigMap(_)));
-        index.connections =
-            named(|b| matches!(b, Body::Connection(c) if c.flavour == Flavour::Ours));
-        index.etl_connections =
-            named(|b| matches!(b, Body::Connection(c) if c.flavour != Flavour::Ours));
-        index.kd_clusters = named(|b| matches!(b, Body::KubeDirectorCluster(_)));
+        let all_named = |_threads: usize| {
+            [
+                named(|b| matches!(b, Body::Secret(_) | Body::SecretDeclaration(_))),
+                named(|b| matches!(b, Body::ConfigMap(_))),
+                named(|b| matches!(b, Body::Connection(c) if c.flavour == Flavour::Ours)),
+                named(|b| matches!(b, Body::Connection(c) if c.flavour != Flavour::Ours)),
+                named(|b| matches!(b, Body::KubeDirectorCluster(_))),
+            ]
+        };
+        let (by_key, [secrets, configmaps, connections, etl_connections, kd_clusters]) =
+            crate::par::join(threads, by_key, all_named);
+        index.by_key = by_key;
+        index.secrets = secrets;
+        index.configmaps = configmaps;
+        index.connections = connections;
+        index.etl_connections = etl_connections;
+        index.kd_clusters = kd_clusters;
         for (i, object) in self.objects.iter().enumerate() {
             if let Body::ConnectionType(t) = &object.body {
                 index

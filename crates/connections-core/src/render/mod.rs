@@ -481,7 +481,47 @@ pub(crate) fn file_stem(kind: &str, name: &str) -> String {
     }
 }
 
-fn plan(entries: Vec<Entry>, threads: usize) -> Plan {
+fn plan(mut entries: Vec<Entry>, threads: usize) -> Plan {
+    // Nearly every render: no identity twice and no two paths alike, so the plan is the
+    // entries sorted by path. Found by sorting first: with every path in lower-case ASCII (as
+    // kinds, namespaces and names nearly always make them), paths alike without case are
+    // equal, and equal ones sit side by side once sorted; an identity twice gives a path
+    // twice. This saves the two hash maps of the general case below, which ran on one
+    // thread while the others waited (about 2 ms of `render --stdout` at 1,000 connections).
+    let paths: Vec<String> = par::map(&entries, threads, |e| plan_path(e, false, ""));
+    if paths.iter().all(|p| p.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase())) {
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        order.sort_unstable_by(|&a, &b| paths[a].cmp(&paths[b]));
+        if order.windows(2).all(|pair| paths[pair[0]] != paths[pair[1]]) {
+            let mut paths = paths;
+            let objects = order
+                .into_iter()
+                .map(|i| PlannedObject {
+                    path: std::mem::take(&mut paths[i]),
+                    yaml: std::mem::take(&mut entries[i].yaml),
+                    input: entries[i].input,
+                })
+                .collect();
+            return Plan { objects, extra_files: BTreeMap::new(), kept_inputs: BTreeMap::new() };
+        }
+    }
+    plan_with_clashes(entries, threads)
+}
+
+/// The output path of entry `e`: `<dir>/<kind>-<name><suffix>.yaml`, with the group in the
+/// file name when `qualify` is set. Made whole in one allocation: appending the extension
+/// afterwards reallocated every path, on one thread.
+fn plan_path(e: &Entry, qualify: bool, suffix: &str) -> String {
+    let kind: Cow<'_, str> = if qualify && !e.group.is_empty() {
+        [e.kind.as_str(), ".", &e.group].concat().into()
+    } else {
+        e.kind.as_str().into()
+    };
+    [e.dir.as_str(), "/", &file_stem(&kind, &e.name), suffix, ".yaml"].concat()
+}
+
+/// [`plan`] where identities repeat or paths are alike without case.
+fn plan_with_clashes(entries: Vec<Entry>, threads: usize) -> Plan {
     // One entry per identity. The same identity twice is either generated output fed back in
     // as input (the fresh one replaces it) or a duplicate, which the checks report as an error.
     fn identity(e: &Entry) -> (&str, &str, &str, &str) {
@@ -507,19 +547,12 @@ fn plan(entries: Vec<Entry>, threads: usize) -> Plan {
     // Paths: `<dir>/<kind>-<name>.yaml`. Where two objects would share a path (compared without
     // case, for case-insensitive filesystems), the group goes into the file name; where that
     // is not enough (kinds that differ only in case), a short hash of the identity is added.
-    let stem = |e: &Entry, qualify: bool| {
-        let kind: Cow<'_, str> = if qualify && !e.group.is_empty() {
-            [e.kind.as_str(), ".", &e.group].concat().into()
-        } else {
-            e.kind.as_str().into()
-        };
-        [e.dir.as_str(), "/", &file_stem(&kind, &e.name)].concat()
-    };
+    let path = plan_path;
     // Paths by position in `live`; compared lower-cased, which most paths already are. Built
     // on up to `threads` threads: with the checks for shared paths they were most of this
     // step, which in a stream runs alone (about 3 ms of `render --stdout` at 1,000
     // connections).
-    let mut paths: Vec<String> = par::map(&live, threads, |&i| stem(&entries[i], false));
+    let mut paths: Vec<String> = par::map(&live, threads, |&i| path(&entries[i], false, ""));
     for round in 0..2 {
         let mut by_path: HashMap<Cow<'_, str>, Vec<usize>, FixedState> =
             HashMap::with_capacity_and_hasher(paths.len(), FixedState::default());
@@ -539,14 +572,11 @@ fn plan(entries: Vec<Entry>, threads: usize) -> Plan {
         for at in shared {
             let e = &entries[live[at]];
             paths[at] = if round == 0 {
-                stem(e, true)
+                path(e, true, "")
             } else {
                 let id = format!("{}/{}/{}/{}", e.group, e.kind, e.dir, e.name);
-                format!(
-                    "{}-{}",
-                    stem(e, true),
-                    &generate::content_hash([(id.as_str(), &b""[..])])[..8]
-                )
+                let hash = generate::content_hash([(id.as_str(), &b""[..])]);
+                path(e, true, &["-", &hash[..8]].concat())
             };
         }
     }
@@ -555,7 +585,7 @@ fn plan(entries: Vec<Entry>, threads: usize) -> Plan {
         .iter()
         .zip(paths)
         .map(|(&i, path)| PlannedObject {
-            path: path + ".yaml",
+            path,
             yaml: std::mem::take(&mut entries[i].yaml),
             input: entries[i].input,
         })
@@ -707,5 +737,30 @@ spec:
         assert!(paths.windows(2).all(|w| w[0] < w[1]), "{paths:?}");
         let widget_a = plan.objects.iter().find(|o| o.path.contains(".a.example.com")).unwrap();
         assert_eq!(widget_a.yaml, "Widget x\n");
+    }
+
+    /// Without shared paths the shortcut gives what the general planning gives; an identity
+    /// twice (earlier output read back beside the fresh object) is left to the general
+    /// planning, which keeps the fresh one.
+    #[test]
+    fn the_plan_without_clashes_is_the_general_plan() {
+        let entries = || {
+            vec![
+                entry("", "ConfigMap", "b"),
+                entry("apps", "Deployment", "a"),
+                entry("", "Secret", "c"),
+                entry("", "ConfigMap", "a"),
+            ]
+        };
+        let shortcut = plan(entries(), 2);
+        assert_eq!(shortcut.objects.len(), 4);
+        assert_eq!(shortcut, plan_with_clashes(entries(), 2));
+        let mut earlier = entry("", "ConfigMap", "a");
+        (earlier.generated, earlier.yaml) = (true, "earlier\n".into());
+        let mut fresh = entry("", "ConfigMap", "a");
+        (fresh.fresh, fresh.yaml) = (true, "fresh\n".into());
+        let planned = plan(vec![earlier, entry("", "Secret", "c"), fresh], 2);
+        let texts: Vec<&str> = planned.objects.iter().map(|o| o.yaml.as_str()).collect();
+        assert_eq!(texts, ["fresh\n", "Secret c\n"]);
     }
 }
