@@ -187,14 +187,10 @@ pub fn print_stdout(text: &str) -> Result<(), Failure> {
     print_stdout_parts([text])
 }
 
-/// [`print_stdout`] of the pieces in order, through one buffer (a stream need not be
-/// assembled in memory first).
+/// [`print_stdout`] of the pieces in order (a stream need not be assembled in memory first).
 pub fn print_stdout_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> Result<(), Failure> {
-    let mut stdout = std::io::BufWriter::with_capacity(256 * 1024, std::io::stdout().lock());
-    let written = parts
-        .into_iter()
-        .try_for_each(|part| stdout.write_all(part.as_bytes()))
-        .and_then(|()| stdout.flush());
+    let mut stdout = std::io::stdout().lock();
+    let written = write_parts(&mut stdout, parts).and_then(|()| stdout.flush());
     match written {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -202,7 +198,90 @@ pub fn print_stdout_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> Resul
     }
 }
 
+/// Writes `parts` in order, up to 1,024 of them (Linux's `IOV_MAX`) per vectored write, so
+/// that they go out without being copied into a buffer first: copying a 4.5 MB stream piece by
+/// piece took about a millisecond at 1,000 connections, on one thread, at the very end.
+fn write_parts<'a>(
+    out: &mut impl std::io::Write,
+    parts: impl IntoIterator<Item = &'a str>,
+) -> std::io::Result<()> {
+    use std::io::IoSlice;
+    let mut parts = parts.into_iter().filter(|part| !part.is_empty());
+    let mut slices: Vec<IoSlice<'a>> = Vec::with_capacity(1024);
+    loop {
+        slices.clear();
+        slices.extend(parts.by_ref().take(1024).map(|part| IoSlice::new(part.as_bytes())));
+        if slices.is_empty() {
+            return Ok(());
+        }
+        let mut left = &mut slices[..];
+        while !left.is_empty() {
+            match out.write_vectored(left) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(written) => IoSlice::advance_slices(&mut left, written),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
 /// Writes to stderr, ignoring failures (there is nowhere left to report them).
 pub fn print_stderr(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_parts;
+
+    /// Takes at most `limit` bytes per write, across slice boundaries, as a pipe may.
+    struct Trickle {
+        written: Vec<u8>,
+        limit: usize,
+        calls: usize,
+    }
+
+    impl std::io::Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.write_vectored(&[std::io::IoSlice::new(buf)])
+        }
+
+        fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+            self.calls += 1;
+            let mut taken = 0;
+            for buf in bufs {
+                let take = buf.len().min(self.limit - taken);
+                self.written.extend_from_slice(&buf[..take]);
+                taken += take;
+                if taken == self.limit {
+                    break;
+                }
+            }
+            Ok(taken)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Every byte arrives once, in order, whatever each write takes, over more parts than
+    /// one vectored write holds and with empty parts among them.
+    #[test]
+    fn parts_arrive_whole_and_in_order_through_partial_writes() {
+        let parts: Vec<String> = (0..2_500)
+            .map(|i| if i % 7 == 0 { String::new() } else { format!("part {i}\n") })
+            .collect();
+        let expected = parts.concat();
+        for limit in [1, 5, 64, 1 << 20] {
+            let mut out = Trickle { written: Vec::new(), limit, calls: 0 };
+            write_parts(&mut out, parts.iter().map(String::as_str)).unwrap();
+            assert_eq!(String::from_utf8(out.written).unwrap(), expected, "limit {limit}");
+            if limit == 1 << 20 {
+                // 2,142 non-empty parts: three vectored writes, not one per part.
+                assert_eq!(out.calls, 3);
+            }
+        }
+    }
 }

@@ -237,22 +237,24 @@ fn duplicates(model: &Model, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    // A Secret must have one source: a Secret, a SealedSecret or an ExternalSecret.
-    let mut seen = HashSet::new();
+    // A Secret must have one source: a Secret, a SealedSecret or an ExternalSecret. This runs
+    // on one thread while the others wait, so the names are borrowed, not copied, and hashed
+    // with foldhash.
+    let mut seen: HashSet<(&str, &str), foldhash::fast::FixedState> = HashSet::default();
     for object in &model.objects {
         let name = match &object.body {
             Body::Secret(_) => &object.name.value,
             Body::SecretDeclaration(d) => &d.secret_name.value,
             _ => continue,
         };
-        let key = (object.namespace_str().to_string(), name.clone());
-        if !seen.insert(key.clone()) {
+        let key = (object.namespace_str(), name.as_str());
+        if !seen.insert(key) {
             continue;
         }
-        let sources = model.secret_sources(&key.0, &key.1);
-        let kinds: HashSet<&str> =
-            sources.iter().map(|&s| model.objects[s].kind.value.as_str()).collect();
-        if sources.len() > 1 && kinds.len() > 1 {
+        let sources = model.secret_sources(key.0, key.1);
+        let kind = |s: usize| model.objects[s].kind.value.as_str();
+        // Sources of more than one kind (two of the same kind are a duplicate, found above).
+        if sources.iter().any(|&s| kind(s) != kind(sources[0])) {
             let first = &model.objects[sources[0]];
             for &s in &sources[1..] {
                 let other = &model.objects[s];
