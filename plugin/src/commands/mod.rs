@@ -206,7 +206,9 @@ fn write_parts<'a>(
     parts: impl IntoIterator<Item = &'a str>,
 ) -> std::io::Result<()> {
     use std::io::IoSlice;
-    let mut parts = parts.into_iter().filter(|part| !part.is_empty());
+    // Empty parts are left out: a write of nothing but empty slices returns 0, which would
+    // read as a failure to write.
+    let mut parts = parts.into_iter().filter(|part| !part.is_empty()).fuse();
     let mut slices: Vec<IoSlice<'a>> = Vec::with_capacity(1024);
     loop {
         slices.clear();
@@ -283,5 +285,9 @@ mod tests {
                 assert_eq!(out.calls, 3);
             }
         }
+        // Nothing but empty parts (`print_stdout("")`) writes nothing and is no failure.
+        let mut out = Trickle { written: Vec::new(), limit: 8, calls: 0 };
+        write_parts(&mut out, ["", ""]).unwrap();
+        assert!(out.written.is_empty());
     }
 }

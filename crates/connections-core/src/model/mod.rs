@@ -650,3 +650,49 @@ impl Model {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Model, Referrer};
+    use crate::source::{FileId, LineIndex};
+
+    /// Joining parts on two threads gives what appending them one by one gives: objects,
+    /// Polyaxon agent configs and references in order, with each reference's object or agent
+    /// config index shifted past the earlier parts.
+    #[test]
+    fn concat_is_appending_in_order() {
+        let yaml = "\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: git-settings, namespace: ns}
+---
+connections:
+- {name: lake, kind: s3, secret: {name: aws-lake}}
+---
+apiVersion: kubedirector.hpe.com/v1beta1
+kind: KubeDirectorCluster
+metadata: {name: notebook, namespace: ns}
+spec: {app: jupyter, connections: {secrets: [aws-lake], configmaps: [git-settings]}}
+---
+connections:
+- {name: repo, kind: git, configMap: {name: git-settings}}
+";
+        let lines = LineIndex::new(yaml);
+        let (documents, problems) =
+            crate::parse::parse(FileId(0), yaml, &lines, crate::parse::Limits::default());
+        assert!(problems.is_empty(), "{problems:?}");
+        let options = crate::model::LowerOptions::default();
+        let parts = || -> Vec<Model> {
+            documents.iter().map(|d| crate::model::lower(vec![d.clone()], &options).0).collect()
+        };
+        let mut appended = Model::default();
+        parts().into_iter().for_each(|part| appended.append(part));
+        let joined = Model::concat(parts(), String::new(), 2);
+        assert_eq!(joined.objects.len(), 2);
+        assert_eq!(joined.polyaxon.len(), 2);
+        assert_eq!(format!("{:?}", joined.references), format!("{:?}", appended.references));
+        let from: Vec<Referrer> = joined.references.iter().map(|r| r.from).collect();
+        assert!(from.contains(&Referrer::Polyaxon(1, 0)), "{from:?}");
+        assert!(from.contains(&Referrer::Object(1)), "{from:?}");
+    }
+}

@@ -253,7 +253,7 @@ fn duplicates(model: &Model, out: &mut Vec<Diagnostic>) {
         }
         let sources = model.secret_sources(key.0, key.1);
         let kind = |s: usize| model.objects[s].kind.value.as_str();
-        // Sources of more than one kind (two of the same kind are a duplicate, found above).
+        // Sources of more than one kind; several of one kind are not this finding.
         if sources.iter().any(|&s| kind(s) != kind(sources[0])) {
             let first = &model.objects[sources[0]];
             for &s in &sources[1..] {
