@@ -482,30 +482,23 @@ pub(crate) fn file_stem(kind: &str, name: &str) -> String {
 }
 
 fn plan(mut entries: Vec<Entry>, threads: usize) -> Plan {
+    let mut paths: Vec<String> = par::map(&entries, threads, |e| plan_path(e, false, ""));
     // Nearly every render: no identity twice and no two paths alike, so the plan is the
     // entries sorted by path. Found by sorting first: with every path in lower-case ASCII,
     // paths alike without case are equal, and equal ones sit side by side once sorted; an
     // identity twice gives a path twice. File names are always lower-case ASCII
-    // (`file_stem`); only a folder (a namespace written with capitals) can fail the check. This saves the two hash maps of the general case below, which ran on one
-    // thread while the others waited (about 2 ms of `render --stdout` at 1,000 connections).
-    let paths: Vec<String> = par::map(&entries, threads, |e| plan_path(e, false, ""));
-    if paths.iter().all(|p| p.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase())) {
+    // (`file_stem`); only a folder (a namespace written with capitals) can fail the check.
+    // This saves the two hash maps of the general case, which ran on one thread while the
+    // others waited (about 2 ms of `render --stdout` at 1,000 connections).
+    if paths.iter().all(|path| is_folded(path)) {
         let mut order: Vec<usize> = (0..entries.len()).collect();
         order.sort_unstable_by(|&a, &b| paths[a].cmp(&paths[b]));
         if order.windows(2).all(|pair| paths[pair[0]] != paths[pair[1]]) {
-            let mut paths = paths;
-            let objects = order
-                .into_iter()
-                .map(|i| PlannedObject {
-                    path: std::mem::take(&mut paths[i]),
-                    yaml: std::mem::take(&mut entries[i].yaml),
-                    input: entries[i].input,
-                })
-                .collect();
-            return Plan { objects, extra_files: BTreeMap::new(), kept_inputs: BTreeMap::new() };
+            let chosen = order.into_iter().map(|i| (i, std::mem::take(&mut paths[i])));
+            return planned(&mut entries, chosen);
         }
     }
-    plan_with_clashes(entries, threads)
+    plan_with_clashes(entries, paths)
 }
 
 /// The output path of entry `e`: `<dir>/<kind>-<name><suffix>.yaml`, with the group in the
@@ -520,8 +513,26 @@ fn plan_path(e: &Entry, qualify: bool, suffix: &str) -> String {
     [e.dir.as_str(), "/", &file_stem(&kind, &e.name), suffix, ".yaml"].concat()
 }
 
-/// [`plan`] where identities repeat or paths are alike without case.
-fn plan_with_clashes(entries: Vec<Entry>, threads: usize) -> Plan {
+/// Whether `path` is already as it compares without case: lower-case ASCII.
+fn is_folded(path: &str) -> bool {
+    path.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+}
+
+/// The plan of the `chosen` entries, `(index, path)`, in the order given (sorted by path).
+fn planned(entries: &mut [Entry], chosen: impl Iterator<Item = (usize, String)>) -> Plan {
+    let objects = chosen
+        .map(|(i, path)| PlannedObject {
+            path,
+            yaml: std::mem::take(&mut entries[i].yaml),
+            input: entries[i].input,
+        })
+        .collect();
+    Plan { objects, extra_files: BTreeMap::new(), kept_inputs: BTreeMap::new() }
+}
+
+/// [`plan`] where identities repeat or paths are alike without case; `all_paths` are every
+/// entry's unqualified path, as [`plan`] made them (on every thread).
+fn plan_with_clashes(mut entries: Vec<Entry>, all_paths: Vec<String>) -> Plan {
     // One entry per identity. The same identity twice is either generated output fed back in
     // as input (the fresh one replaces it) or a duplicate, which the checks report as an error.
     fn identity(e: &Entry) -> (&str, &str, &str, &str) {
@@ -544,54 +555,41 @@ fn plan_with_clashes(entries: Vec<Entry>, threads: usize) -> Plan {
     }
     let live: Vec<usize> = (0..entries.len()).filter(|&i| kept[i]).collect();
 
-    // Paths: `<dir>/<kind>-<name>.yaml`. Where two objects would share a path (compared without
+    // Paths by position in `live`. Where two objects would share a path (compared without
     // case, for case-insensitive filesystems), the group goes into the file name; where that
     // is not enough (kinds that differ only in case), a short hash of the identity is added.
-    let path = plan_path;
-    // Paths by position in `live`; compared lower-cased, which most paths already are. Built
-    // on up to `threads` threads: with the checks for shared paths they were most of this
-    // step, which in a stream runs alone (about 3 ms of `render --stdout` at 1,000
-    // connections).
-    let mut paths: Vec<String> = par::map(&live, threads, |&i| path(&entries[i], false, ""));
+    let mut paths: Vec<String> =
+        all_paths.into_iter().zip(kept).filter_map(|(path, kept)| kept.then_some(path)).collect();
     for round in 0..2 {
         let mut by_path: HashMap<Cow<'_, str>, Vec<usize>, FixedState> =
             HashMap::with_capacity_and_hasher(paths.len(), FixedState::default());
         for (at, path) in paths.iter().enumerate() {
-            let folded = if path.bytes().any(|b| !b.is_ascii() || b.is_ascii_uppercase()) {
-                Cow::Owned(path.to_lowercase())
-            } else {
+            let folded = if is_folded(path) {
                 Cow::Borrowed(path.as_str())
+            } else {
+                Cow::Owned(path.to_lowercase())
             };
             by_path.entry(folded).or_default().push(at);
         }
         let shared: Vec<usize> = by_path.into_values().filter(|v| v.len() > 1).flatten().collect();
         if shared.is_empty() {
-            // Nearly every render: no second round to look for paths still shared.
             break;
         }
         for at in shared {
             let e = &entries[live[at]];
             paths[at] = if round == 0 {
-                path(e, true, "")
+                plan_path(e, true, "")
             } else {
                 let id = format!("{}/{}/{}/{}", e.group, e.kind, e.dir, e.name);
                 let hash = generate::content_hash([(id.as_str(), &b""[..])]);
-                path(e, true, &["-", &hash[..8]].concat())
+                plan_path(e, true, &["-", &hash[..8]].concat())
             };
         }
     }
-    let mut entries = entries;
-    let mut objects: Vec<PlannedObject> = live
-        .iter()
-        .zip(paths)
-        .map(|(&i, path)| PlannedObject {
-            path,
-            yaml: std::mem::take(&mut entries[i].yaml),
-            input: entries[i].input,
-        })
-        .collect();
-    objects.sort_by(|a, b| a.path.cmp(&b.path));
-    Plan { objects, extra_files: BTreeMap::new(), kept_inputs: BTreeMap::new() }
+    let mut chosen: Vec<(usize, String)> = live.into_iter().zip(paths).collect();
+    // Stable: the paths are not proven unique here.
+    chosen.sort_by(|a, b| a.1.cmp(&b.1));
+    planned(&mut entries, chosen.into_iter())
 }
 
 #[cfg(test)]
@@ -754,7 +752,9 @@ spec:
         };
         let shortcut = plan(entries(), 2);
         assert_eq!(shortcut.objects.len(), 4);
-        assert_eq!(shortcut, plan_with_clashes(entries(), 2));
+        let all = entries();
+        let paths = all.iter().map(|e| plan_path(e, false, "")).collect();
+        assert_eq!(shortcut, plan_with_clashes(all, paths));
         let mut earlier = entry("", "ConfigMap", "a");
         (earlier.generated, earlier.yaml) = (true, "earlier\n".into());
         let mut fresh = entry("", "ConfigMap", "a");
