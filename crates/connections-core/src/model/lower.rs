@@ -67,12 +67,8 @@ pub fn lower_with(
         }
         (model, diagnostics)
     });
-    let mut diagnostics = Vec::new();
-    let mut models = Vec::with_capacity(parts.len());
-    for (part, mut found) in parts {
-        models.push(part);
-        diagnostics.append(&mut found);
-    }
+    let (models, found): (Vec<Model>, Vec<Vec<Diagnostic>>) = parts.into_iter().unzip();
+    let diagnostics = found.concat();
     let mut model = Model::concat(models, options.default_namespace.clone(), threads);
     model.build_index_with(threads);
     (model, diagnostics)
