@@ -11,7 +11,7 @@
 use crate::checks::Check;
 use crate::diagnostic::Diagnostic;
 use crate::source::{FileId, LineIndex, Span};
-use crate::syntax::{Document, Node, NodeValue, Scalar, ScalarStyle};
+use crate::syntax::{Document, Node, NodeValue, Scalar, ScalarStyle, ScalarTag};
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle as SaphyrStyle};
 use std::collections::{HashMap, HashSet};
 
@@ -203,7 +203,8 @@ impl Builder<'_> {
                     SaphyrStyle::Literal => ScalarStyle::Literal,
                     SaphyrStyle::Folded => ScalarStyle::Folded,
                 };
-                let tag = tag.map(|t| Box::new(format!("{}{}", t.handle, t.suffix).into()));
+                let tag =
+                    tag.map(|t| ScalarTag::from_full_name(&[&*t.handle, &*t.suffix].concat()));
                 let node = Node {
                     span: self.span(start, end),
                     value: NodeValue::Scalar(Scalar { text: text.as_ref().into(), style, tag }),
@@ -451,9 +452,42 @@ impl<'t> crate::yaml_subset::Sink<'t> for Tree<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syntax::Resolved;
 
     fn parse_str(text: &str) -> (Vec<Document>, Vec<Diagnostic>) {
         parse(FileId(0), text, &LineIndex::new(text), Limits::default())
+    }
+
+    #[test]
+    fn tags_in_every_written_form_mean_what_kubectl_reads() {
+        // Only a tag's meaning is kept: shorthand, verbatim and `%TAG`-declared forms of the
+        // same tag must read alike, and any other tag reads as a string.
+        let text = "\
+%TAG !core! tag:yaml.org,2002:
+---
+short: !!str 0777
+verbatim: !<tag:yaml.org,2002:str> 0x1F
+declared: !core!str 10
+int: !!int \"12\"
+nothing: !!null x
+boolean: !!bool yes
+float: !!float 1.5
+binary: !!binary aGk=
+custom: !custom 12
+";
+        let (docs, diags) = parse_str(text);
+        assert!(diags.is_empty(), "{diags:?}");
+        let read = |key: &str| docs[0].root.get(key).and_then(Node::as_scalar).unwrap().resolve();
+        let string = |s: &str| Resolved::Str(s.to_string());
+        assert_eq!(read("short"), string("0777"));
+        assert_eq!(read("verbatim"), string("0x1F"));
+        assert_eq!(read("declared"), string("10"));
+        assert_eq!(read("int"), Resolved::Int("12".into()));
+        assert_eq!(read("nothing"), Resolved::Null);
+        assert_eq!(read("boolean"), Resolved::Bool(true));
+        assert_eq!(read("float"), Resolved::Float("1.5".into()));
+        assert_eq!(read("binary"), string("aGk="));
+        assert_eq!(read("custom"), string("12"));
     }
 
     #[test]
