@@ -258,7 +258,9 @@ pub fn run(args: &DiffArgs) -> Result<Outcome, Failure> {
     let reporting = Reporting::from_args(&args.report, Reporting::stderr_is_terminal());
     let (mut after, checked) = render_files(&input)?;
     if has_errors(&checked.analysis.diagnostics) || checked.loaded.has_unreadable_input() {
-        print_stderr(&format_findings(&checked, &input, &reporting, &checked.analysis.diagnostics));
+        print_stderr(
+            &format_findings(&checked, &input, &reporting, &checked.analysis.diagnostics).concat(),
+        );
         return Err(Failure(format!(
             "{} does not validate, so there is nothing to compare; fix the errors above",
             input.root.display()

@@ -58,7 +58,7 @@ fn kustomize_generator(config_path: &std::path::Path) -> Result<Outcome, Failure
             fail_on: Some(Severity::Error),
             color: false,
         };
-        super::print_stderr(&super::format_findings(&checked, &input, &reporting, &shown));
+        super::print_stderr(&super::format_findings(&checked, &input, &reporting, &shown).concat());
     }
     if has_errors(diagnostics) || checked.loaded.has_unreadable_input() {
         super::print_stderr(&format!(

@@ -165,21 +165,19 @@ pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
     diagnostics.iter().any(|d| d.severity == Severity::Error)
 }
 
-/// Formats findings.
+/// Formats findings, in pieces to print in order ([`report::write`]).
 pub fn format_findings(
     checked: &Checked,
     input: &Input,
     settings: &Reporting,
     diagnostics: &[Diagnostic],
-) -> String {
+) -> Vec<String> {
     let ctx = report::Context::new(
         &checked.loaded.sources,
         &input.root,
         &checked.analysis.model.secret_spans,
     );
-    let mut out = String::new();
-    report::write(&ctx, settings, diagnostics, &mut out);
-    out
+    report::write(&ctx, settings, diagnostics)
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.

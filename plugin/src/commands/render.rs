@@ -144,7 +144,7 @@ pub fn run(args: &RenderArgs) -> Result<Outcome, Failure> {
         diagnostics.iter().filter(|d| d.severity > Severity::Info).cloned().collect();
     let notes = diagnostics.len() - shown.len();
     if !shown.is_empty() {
-        print_stderr(&format_findings(&checked, &input, &reporting, &shown));
+        print_stderr(&format_findings(&checked, &input, &reporting, &shown).concat());
     }
     if notes > 0 && reporting.format == crate::cli::OutputFormat::Human {
         print_stderr(&format!(

@@ -1,6 +1,6 @@
 //! `validate`: run every check and report; the exit code says whether anything failed.
 
-use super::{Failure, Outcome, format_findings, judge, print_stdout};
+use super::{Failure, Outcome, format_findings, judge, print_stdout_parts};
 use crate::cli::ValidateArgs;
 use crate::settings::{Input, Reporting};
 
@@ -14,9 +14,9 @@ pub fn run(args: &ValidateArgs) -> Result<Outcome, Failure> {
         super::Need::Findings,
     )?;
     let diagnostics = &checked.analysis.diagnostics;
-    let text = format_findings(&checked, &input, &reporting, diagnostics);
+    let report = format_findings(&checked, &input, &reporting, diagnostics);
     crate::timings::phase("report");
-    print_stdout(&text)?;
+    print_stdout_parts(report.iter().map(String::as_str))?;
     crate::timings::phase("print");
     let outcome = judge(diagnostics, &checked.loaded, &reporting);
     super::release_at_exit(checked);

@@ -114,20 +114,22 @@ fn git_top(root: &Path) -> Option<std::path::PathBuf> {
     .clone()
 }
 
-/// Writes the findings (sorted) in the chosen format.
-pub fn write(
-    ctx: &Context<'_>,
-    settings: &Reporting,
-    diagnostics: &[Diagnostic],
-    out: &mut String,
-) {
+/// The findings (sorted) in the chosen format, as pieces to print in order: a large human
+/// report is rendered in chunks on every core, and is not joined into one string.
+pub fn write(ctx: &Context<'_>, settings: &Reporting, diagnostics: &[Diagnostic]) -> Vec<String> {
     let summary = Summary::of(diagnostics);
+    let mut whole = String::new();
     match settings.format {
-        OutputFormat::Human => human::write(ctx, settings.color, diagnostics, &summary, out),
-        OutputFormat::Json => json::write(ctx, diagnostics, &summary, out),
-        OutputFormat::Github => github::write(ctx, diagnostics, out),
-        OutputFormat::Sarif => sarif::write(ctx, diagnostics, out),
+        OutputFormat::Human => {
+            let mut pieces = Vec::new();
+            human::write(ctx, settings.color, diagnostics, &summary, &mut pieces);
+            return pieces;
+        }
+        OutputFormat::Json => json::write(ctx, diagnostics, &summary, &mut whole),
+        OutputFormat::Github => github::write(ctx, diagnostics, &mut whole),
+        OutputFormat::Sarif => sarif::write(ctx, diagnostics, &mut whole),
     }
+    vec![whole]
 }
 
 /// Whether `c` must not reach a terminal or a log as it is: control characters (C0, DEL and
