@@ -144,7 +144,9 @@ pub fn write(
     let chunks: Vec<&[Diagnostic]> = diagnostics.chunks(chunk).collect();
     // Kept as pieces, printed one after the other: joining them held the report twice at
     // the end of a large run (5 MB of reports at 10,000 notes).
-    out.extend(connections_core::par::map(&chunks, threads, |part| render_all(ctx, &handler, part)));
+    out.extend(connections_core::par::map(&chunks, threads, |part| {
+        render_all(ctx, &handler, part)
+    }));
     let mut parts = Vec::new();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     parts.push(plural(summary.errors, "error"));
@@ -196,8 +198,8 @@ fn render_all(
         // known: a Secret's lines are not shown around a syntax error.
         let unparsed_secret = d.check == connections_core::checks::Check::YamlSyntax
             && file.is_some_and(|f| may_hold_secret(&f.text));
-        let source = file.filter(|f| !f.text.is_empty() && !unparsed_secret).map(|f| {
-            match &current {
+        let source =
+            file.filter(|f| !f.text.is_empty() && !unparsed_secret).map(|f| match &current {
                 Some((id, source)) if *id == d.span.file.0 => source.clone(),
                 _ => {
                     let source = NamedSource::new(
@@ -209,8 +211,7 @@ fn render_all(
                     current = Some((d.span.file.0, source.clone()));
                     source
                 }
-            }
-        });
+            });
         let mut heading = printable(&d.message);
         if source.is_none()
             && let Some(f) = file

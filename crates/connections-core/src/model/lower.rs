@@ -331,7 +331,7 @@ impl Lowerer<'_, '_> {
         } else {
             self.body(&root, &group, &api_version.value, &kind.value, &name, from, &ns)
         };
-        self.model.objects.push(Object {
+        self.model.objects.push(Box::new(Object {
             provenance,
             root,
             api_version: api_version.value,
@@ -341,7 +341,7 @@ impl Lowerer<'_, '_> {
             namespace,
             namespace_written,
             body,
-        });
+        }));
     }
 
     fn check_name(&mut self, group: &str, kind: &str, name: &Spanned<String>) {

@@ -385,8 +385,11 @@ pub struct SecretSource {
 /// The lowered repository.
 #[derive(Clone, Debug, Default)]
 pub struct Model {
-    /// Kubernetes objects in input order.
-    pub objects: Vec<Object>,
+    /// Kubernetes objects in input order, each in its own allocation: the runs lowered on
+    /// every thread are joined by moving pointers, where moving the objects (368 bytes each)
+    /// wrote 15 MB into fresh memory at 10,000 connections while the runs were still held,
+    /// which set `validate`'s peak, and at 1,000 kept one core idle while the other did it.
+    pub objects: Vec<Box<Object>>,
     /// Polyaxon agent configs.
     pub polyaxon: Vec<PolyaxonConfig>,
     /// Every reference, in input order.
@@ -459,12 +462,11 @@ impl Model {
     }
 
     /// The models lowered from consecutive runs of documents joined in order, as appending
-    /// each to the first would, on up to `threads` threads: the objects are gathered on one
-    /// beside the rest on another. Joining ran on one thread while the others waited, and the
-    /// objects alone (about 1.6 MB at 1,000 connections, written into fresh memory) took
-    /// milliseconds. The index is not built.
+    /// each to the first would, on up to `threads` threads: the objects (pointers to them)
+    /// are gathered on one beside the rest on another. Joining ran on one thread while the
+    /// others waited. The index is not built.
     pub fn concat(mut parts: Vec<Model>, default_namespace: String, threads: usize) -> Model {
-        let runs: Vec<Vec<Object>> =
+        let runs: Vec<Vec<Box<Object>>> =
             parts.iter_mut().map(|part| std::mem::take(&mut part.objects)).collect();
         let lengths: Vec<usize> = runs.iter().map(Vec::len).collect();
         let gather_objects = || {
