@@ -459,9 +459,10 @@ mod tests {
     }
 
     #[test]
-    fn tags_in_every_written_form_mean_what_kubectl_reads() {
+    fn tags_in_every_written_form_are_read_alike() {
         // Only a tag's meaning is kept: shorthand, verbatim and `%TAG`-declared forms of the
-        // same tag must read alike, and any other tag reads as a string.
+        // same tag must read alike, and any other tag reads as its text (also `!!binary`,
+        // which kubectl would decode: see `ScalarTag::Other`).
         let text = "\
 %TAG !core! tag:yaml.org,2002:
 ---

@@ -50,7 +50,8 @@ pub enum ScalarTag {
     Int,
     /// `!!float`.
     Float,
-    /// Any other tag (`!!binary`, `!custom`): kubectl reads the text as a string.
+    /// Any other tag (`!custom`, and `!!binary`, whose text kubectl would base64-decode: not
+    /// modelled, its text is read as the string), read as a string.
     Other,
 }
 

@@ -124,7 +124,7 @@ impl miette::Diagnostic for Shown<'_> {
     }
 }
 
-/// Writes every finding, then a summary line.
+/// Pushes the reports of every finding, in pieces (one per chunk), then the summary line.
 pub fn write(
     ctx: &Context<'_>,
     color: bool,
@@ -138,7 +138,7 @@ pub fn write(
         handler = handler.with_width(PLAIN_WIDTH);
     }
     // Rendering a report is independent per finding; large runs (thousands of notes) render
-    // in contiguous chunks on every core (each chunk keeps its own source cache), in order.
+    // in contiguous chunks on every core (each chunk reads its own files' sources), in order.
     let threads = connections_loader::threads();
     let chunk = diagnostics.len().div_ceil(threads).max(PARALLEL_FROM);
     let chunks: Vec<&[Diagnostic]> = diagnostics.chunks(chunk).collect();
@@ -166,7 +166,6 @@ fn without_controls(text: &str) -> String {
 /// From this many findings on, reports are rendered on several threads.
 const PARALLEL_FROM: usize = 512;
 
-/// Renders each finding of `diagnostics` as a report, in order.
 /// Whether a file's text may hold a Secret (or a SOPS file, or a kubeconfig).
 fn may_hold_secret(text: &str) -> bool {
     text.lines().any(|line| {
@@ -180,6 +179,7 @@ fn may_hold_secret(text: &str) -> bool {
     })
 }
 
+/// Renders each finding of `diagnostics` as a report, in order.
 fn render_all(
     ctx: &Context<'_>,
     handler: &GraphicalReportHandler,
