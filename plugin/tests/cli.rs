@@ -627,3 +627,28 @@ fn timings_report_each_phase_with_memory_only_when_asked() {
     let seconds = |w: &str| w.trim_end_matches('s').parse::<f64>().is_ok();
     assert!(words.windows(2).filter(|w| w[0] == "total").all(|w| seconds(w[1])), "{line}");
 }
+
+/// A report of more findings than one rendering chunk holds (512) comes out whole and in
+/// order, each finding shown with its own file's lines: reports are rendered in chunks on
+/// every core, printed piece by piece, and a chunk keeps only the source of the file it is in.
+#[test]
+fn a_report_over_several_chunks_is_whole_in_order_and_shows_each_files_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    const PER_FILE: usize = 400;
+    write(tmp.path(), "a.yaml", &"--- a\n".repeat(PER_FILE));
+    write(tmp.path(), "b.yaml", &"--- b\n".repeat(PER_FILE));
+    let out = run_in(tmp.path(), &["validate", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let reports: Vec<&str> = stdout.split("unrecognised-document\n").skip(1).collect();
+    assert_eq!(reports.len(), 2 * PER_FILE);
+    let expected = ["a", "b"]
+        .into_iter()
+        .flat_map(|file| (1..=PER_FILE).map(move |line| format!("─[{file}.yaml:{line}:5]")));
+    for (report, location) in reports.iter().zip(expected) {
+        assert!(report.contains(&location), "expected {location} in {report}");
+        let other = if location.contains("a.yaml") { "--- b" } else { "--- a" };
+        assert!(!report.contains(other), "another file's lines in {report}");
+    }
+    assert_eq!(stdout.lines().last(), Some("0 errors, 0 warnings, 800 notes"), "{stdout}");
+}
