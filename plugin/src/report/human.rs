@@ -124,14 +124,13 @@ impl miette::Diagnostic for Shown<'_> {
     }
 }
 
-/// Pushes the reports of every finding, in pieces (one per chunk), then the summary line.
+/// The reports of every finding in pieces (one per chunk), then the summary line.
 pub fn write(
     ctx: &Context<'_>,
     color: bool,
     diagnostics: &[Diagnostic],
     summary: &Summary,
-    out: &mut Vec<String>,
-) {
+) -> Vec<String> {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let mut handler = GraphicalReportHandler::new_themed(theme).with_links(false);
     if !color {
@@ -144,9 +143,8 @@ pub fn write(
     let chunks: Vec<&[Diagnostic]> = diagnostics.chunks(chunk).collect();
     // Kept as pieces, printed one after the other: joining them held the report twice at
     // the end of a large run (5 MB of reports at 10,000 notes).
-    out.extend(connections_core::par::map(&chunks, threads, |part| {
-        render_all(ctx, &handler, part)
-    }));
+    let mut out =
+        connections_core::par::map(&chunks, threads, |part| render_all(ctx, &handler, part));
     let mut parts = Vec::new();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     parts.push(plural(summary.errors, "error"));
@@ -155,6 +153,7 @@ pub fn write(
         parts.push(plural(summary.infos, "note"));
     }
     out.push(parts.join(", ") + "\n");
+    out
 }
 
 /// `text` with each control character (but tab and line breaks) replaced by as many `?` as

@@ -120,11 +120,7 @@ pub fn write(ctx: &Context<'_>, settings: &Reporting, diagnostics: &[Diagnostic]
     let summary = Summary::of(diagnostics);
     let mut whole = String::new();
     match settings.format {
-        OutputFormat::Human => {
-            let mut pieces = Vec::new();
-            human::write(ctx, settings.color, diagnostics, &summary, &mut pieces);
-            return pieces;
-        }
+        OutputFormat::Human => return human::write(ctx, settings.color, diagnostics, &summary),
         OutputFormat::Json => json::write(ctx, diagnostics, &summary, &mut whole),
         OutputFormat::Github => github::write(ctx, diagnostics, &mut whole),
         OutputFormat::Sarif => sarif::write(ctx, diagnostics, &mut whole),

@@ -660,6 +660,7 @@ mod tests {
     use crate::source::{FileId, LineIndex};
 
     #[test]
+    #[cfg(target_pointer_width = "64")]
     fn objects_stay_the_size_their_docs_give() {
         // `Model::objects` explains its boxing by this size; a change shows here first.
         assert_eq!(std::mem::size_of::<super::Object>(), 368);
